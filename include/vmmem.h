@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vmmem.h - libvmmem, safe and fast access to a virtual machine's guest
+ * physical memory from a virtual machine monitor (VMM).
+ *
+ * libvmmem is the C, stable-ABI counterpart of the Rust crate vm-memory
+ * (rust-vmm) 0.14.1.  A guest memory is an opaque handle, vmm_mem_t, holding a
+ * sorted set of non-overlapping regions.  Each region maps a range of guest
+ * physical addresses (GPA) onto a host virtual address (HVA) range of this
+ * process: anonymous memory, a file descriptor (memfd, regular file, device),
+ * hugetlbfs, or a mapping the caller made itself.
+ *
+ * Conventions, valid for every function below unless its comment says
+ * otherwise:
+ *
+ *  - Functions return 0 or a non-negative count on success and a negative
+ *    errno value on failure.  They never print, never abort on bad input, and
+ *    never set errno as their way of reporting.  A failed call changes
+ *    nothing: no partial table update, no leaked mapping or file descriptor.
+ *    The data calls that document a partial count (vmm_mem_read(),
+ *    vmm_mem_write(), the non-exact fd transfers) are the only ones that may
+ *    have transferred a prefix, and they say how much.
+ *  - Guest addresses, guest range lengths and file offsets are uint64_t.  Any
+ *    gpa + len that would pass 2^64 is -EOVERFLOW.  Host buffer lengths are
+ *    size_t.  Lengths are in bytes unless a name says pages.
+ *  - -EINVAL: NULL handle or pointer, unknown flag, bad size or order.
+ *    -EFAULT: the guest address is not backed by any region.
+ *    -EACCES: a write to a read-only region.
+ *  - Thread safety: every access and query may run at the same time as
+ *    vmm_mem_add_region() and vmm_mem_remove_region() from other threads.
+ *    Readers never block and never touch a region after it was unmapped:
+ *    the region table is published through RCU (liburcu-bp; callers need no
+ *    thread registration).  Each access sees one consistent table: the one
+ *    before or the one after a concurrent hot-plug, never a mix.  Adding and
+ *    removing regions serialise on an internal mutex.
+ *  - Structures crossing the ABI are passed with their size (the kernel's
+ *    openat2/clone3 rule): a caller built against an older, smaller version
+ *    is accepted; a larger one is accepted only if the part this library does
+ *    not know is all zero (else -E2BIG).
+ *
+ * Every function has a manual page, vmm_mem_FUNCTION(3); libvmmem(7) is the
+ * overview.  Build with: cc app.c $(pkg-config --cflags --libs libvmmem)
+ */
+#ifndef VMMEM_H
+#define VMMEM_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define VMM_MEM_EXPORT __attribute__((visibility("default")))
+#else
+#define VMM_MEM_EXPORT
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Compile-time version of this header. */
+#define VMM_MEM_VERSION_MAJOR 1
+#define VMM_MEM_VERSION_MINOR 0
+#define VMM_MEM_VERSION_MICRO 0
+/** (major << 16) | (minor << 8) | micro, comparable with vmm_mem_version(). */
+#define VMM_MEM_VERSION \
+	((VMM_MEM_VERSION_MAJOR << 16) | (VMM_MEM_VERSION_MINOR << 8) | \
+	 VMM_MEM_VERSION_MICRO)
+
+/**
+ * vmm_mem_version - run-time version of the loaded library.
+ *
+ * Returns (major << 16) | (minor << 8) | micro of the library actually loaded,
+ * to compare with VMM_MEM_VERSION.  Never fails.  Thread-safe.
+ */
+VMM_MEM_EXPORT unsigned int vmm_mem_version(void);
+
+/**
+ * vmm_mem_version_string - run-time version as a string, e.g. "1.0.0".
+ *
+ * Returns a static string; never NULL.  Thread-safe.
+ */
+VMM_MEM_EXPORT const char *vmm_mem_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Handle                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** A guest physical address space: a set of non-overlapping regions. */
+typedef struct vmm_mem vmm_mem_t;
+
+/**
+ * vmm_mem_new - create an empty guest memory (vm-memory:
+ * GuestMemoryMmap::new() wrapped in GuestMemoryAtomic).
+ * @out: receives the new handle, with a reference count of 1.
+ *
+ * Returns 0, -EINVAL (@out NULL) or -ENOMEM.
+ */
+VMM_MEM_EXPORT int vmm_mem_new(vmm_mem_t **out);
+
+/**
+ * vmm_mem_ref - take a reference.  Returns @mem (NULL stays NULL).
+ * The count is atomic: any thread may ref and unref.
+ */
+VMM_MEM_EXPORT vmm_mem_t *vmm_mem_ref(vmm_mem_t *mem);
+
+/**
+ * vmm_mem_unref - drop a reference; the last one unmaps every region the
+ * library mapped, closes the file descriptors it duplicated and frees the
+ * handle.  Accepts NULL.  Always returns NULL.  Mappings obtained with
+ * vmm_mem_map() keep their regions alive until vmm_mem_unmap().
+ */
+VMM_MEM_EXPORT vmm_mem_t *vmm_mem_unref(vmm_mem_t *mem);
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics                                                               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * vmm_mem_log_fn - a log callback.  @priority is a syslog(3) priority
+ * (LOG_ERR = 3 ... LOG_DEBUG = 7); @file, @line and @fn name the place in the
+ * library; @format and @args are printf-style.  The callback may run in any
+ * thread that calls into the library, possibly inside an RCU read-side
+ * section: it must not call back into libvmmem.
+ */
+typedef void (*vmm_mem_log_fn)(void *data, int priority, const char *file,
+			       int line, const char *fn, const char *format,
+			       va_list args);
+
+/**
+ * vmm_mem_set_log_fn - route the library's explanations of failures (a
+ * refused mmap, an overlap, a short file ...) to @fn.  By default the
+ * library prints nothing.  @fn NULL turns logging off.
+ *
+ * Returns 0 or -EINVAL (@mem NULL).  Set it before sharing the handle
+ * between threads.
+ */
+VMM_MEM_EXPORT int vmm_mem_set_log_fn(vmm_mem_t *mem, vmm_mem_log_fn fn,
+				      void *data);
+
+/**
+ * vmm_mem_set_log_priority / vmm_mem_get_log_priority - messages with a
+ * priority above @priority are dropped.  The default is LOG_ERR (3); the
+ * range is 0 (LOG_EMERG) to 7 (LOG_DEBUG).  set returns 0 or -EINVAL; get
+ * returns the priority or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_set_log_priority(vmm_mem_t *mem, int priority);
+VMM_MEM_EXPORT int vmm_mem_get_log_priority(const vmm_mem_t *mem);
+
+/* ------------------------------------------------------------------------ */
+/* Guest address arithmetic                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * vm-memory's GuestAddress operations that can fail.  The rest (new, raw
+ * value, comparison, mask, &, |, unchecked add/sub, which wrap) are the C
+ * operators on uint64_t.  All three are pure functions: thread-safe, no
+ * handle.
+ */
+
+/** vmm_mem_gpa_add - *@out = @gpa + @n (vm-memory: checked_add).
+ *  Returns 0, -EOVERFLOW (the sum passes 2^64; *@out untouched) or -EINVAL
+ *  (@out NULL). */
+VMM_MEM_EXPORT int vmm_mem_gpa_add(uint64_t gpa, uint64_t n, uint64_t *out);
+
+/** vmm_mem_gpa_sub - *@out = @gpa - @base (vm-memory: checked_sub,
+ *  checked_offset_from).  Returns 0, -EOVERFLOW (@base > @gpa) or -EINVAL. */
+VMM_MEM_EXPORT int vmm_mem_gpa_sub(uint64_t gpa, uint64_t base,
+				   uint64_t *out);
+
+/** vmm_mem_gpa_align_up - round @gpa up to a multiple of @align, a power of
+ *  two (vm-memory: checked_align_up).  Returns 0, -EINVAL (@align 0 or not
+ *  a power of two, where vm-memory panics; or @out NULL) or -EOVERFLOW (the
+ *  result would be 2^64). */
+VMM_MEM_EXPORT int vmm_mem_gpa_align_up(uint64_t gpa, uint64_t align,
+					uint64_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Regions                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Region types (struct vmm_mem_region_desc.type). */
+enum vmm_mem_region_type {
+	/** Anonymous memory mapped by the library (MAP_PRIVATE|MAP_ANONYMOUS,
+	 *  MAP_NORESERVE unless HUGETLB). */
+	VMM_MEM_REGION_ANON = 0,
+	/** @fd mapped at @fd_offset (MAP_SHARED, or MAP_PRIVATE with
+	 *  VMM_MEM_REGION_PRIVATE).  A file on hugetlbfs is detected. */
+	VMM_MEM_REGION_FD = 1,
+	/** A host mapping the caller made (@hva); never unmapped by the
+	 *  library. */
+	VMM_MEM_REGION_HOST = 2,
+	/** Xen foreign mapping of domain @domid (libvmmem-xen only). */
+	VMM_MEM_REGION_XEN_FOREIGN = 3,
+	/** Xen grant mapping of domain @domid (libvmmem-xen only). */
+	VMM_MEM_REGION_XEN_GRANT = 4,
+};
+
+/** Region flags (struct vmm_mem_region_desc.flags). */
+/** The guest memory refuses every write to the region (-EACCES); mapped
+ *  PROT_READ. */
+#define VMM_MEM_REGION_READONLY (1u << 0)
+/** FD regions: MAP_PRIVATE (copy-on-write) instead of MAP_SHARED. */
+#define VMM_MEM_REGION_PRIVATE (1u << 1)
+/** ANON regions: back with huge pages (MAP_HUGETLB).  Size must be a
+ *  multiple of the huge page size (@huge_page_size, 0 = the system default);
+ *  no MAP_NORESERVE, so a lack of free huge pages fails at creation
+ *  (-ENOMEM) rather than with SIGBUS later. */
+#define VMM_MEM_REGION_HUGETLB (1u << 2)
+/** Populate the mapping at creation (MAP_POPULATE). */
+#define VMM_MEM_REGION_POPULATE (1u << 3)
+/** Xen grant regions: map only the pages an access touches. */
+#define VMM_MEM_REGION_NO_ADVANCE_MAP (1u << 4)
+/** All flags this version knows. */
+#define VMM_MEM_REGION_FLAGS_ALL (0x1fu)
+
+/**
+ * struct vmm_mem_region_desc - what vmm_mem_add_region() creates.
+ * Zero it first (memset or "= {0}"), set what applies, pass its sizeof.
+ */
+struct vmm_mem_region_desc {
+	uint32_t type;		/* enum vmm_mem_region_type */
+	uint32_t flags;		/* VMM_MEM_REGION_* */
+	uint64_t gpa;		/* first guest physical address */
+	uint64_t size;		/* bytes; > 0; gpa + size <= 2^64 - 1 */
+	int32_t fd;		/* FD, Xen: the descriptor (duplicated) */
+	uint32_t domid;		/* Xen: the domain */
+	uint64_t fd_offset;	/* FD: page-aligned offset in the file */
+	void *hva;		/* HOST: page-aligned start of the mapping */
+	uint64_t vua;		/* optional VMM user address (vhost-user);
+				   recorded and reported, 0 = none */
+	uint64_t huge_page_size;/* HUGETLB: 0 = default huge page size */
+};
+/** Size of the first version of struct vmm_mem_region_desc. */
+#define VMM_MEM_REGION_DESC_SIZE_VER0 64
+
+/**
+ * vmm_mem_add_region - hot-add a region (vm-memory: GuestRegionMmap::new +
+ * GuestMemoryMmap::insert_region, published like GuestMemoryAtomic::lock()
+ * + replace()).
+ * @mem: the guest memory.
+ * @desc: the region; @desc_size: sizeof(*desc) as the caller knows it.
+ *
+ * Validation, before anything is mapped:
+ *  - @size 0, unknown type or flag, flags that do not apply to the type,
+ *    a negative @fd for FD, a NULL or unaligned @hva for HOST, an @fd_offset
+ *    not page-aligned, a HUGETLB size that is not a multiple of the huge
+ *    page size: -EINVAL;
+ *  - @gpa + @size beyond 2^64 - 1 (no region includes GPA 2^64 - 1, as in
+ *    vm-memory), @fd_offset + @size beyond 2^63 - 1: -EOVERFLOW;
+ *  - a regular file shorter than @fd_offset + @size: -EINVAL (checked with
+ *    fstat, the file position never moves; devices, memfds of other types,
+ *    pipes and the like are not size-checked);
+ *  - overlap with an existing region: -EEXIST;
+ *  - a Xen type in libvmmem.so: -EOPNOTSUPP;
+ *  - a size that does not fit the host's address space: -EOVERFLOW;
+ *  - mmap(2) or dup(2) failure: its errno (-ENOMEM, -EACCES, -ENODEV ...).
+ * On any failure the table is unchanged.  For FD regions the library maps a
+ * duplicate of @fd (F_DUPFD_CLOEXEC); the caller may close its own at once.
+ * Returns 0 on success.  Thread-safe; concurrent readers see the region
+ * appear atomically.
+ */
+VMM_MEM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
+				      const struct vmm_mem_region_desc *desc,
+				      size_t desc_size);
+
+/**
+ * vmm_mem_remove_region - hot-remove the region that starts at @gpa and is
+ * exactly @size bytes long (vm-memory: GuestMemoryMmap::remove_region).
+ * New lookups no longer find it as soon as this returns.  The call waits
+ * for readers already inside an access (an RCU grace period); the mapping is
+ * then released, or later when the last vmm_mem_map() mapping of it is
+ * released.
+ * Returns 0, -ENOENT (no region with that start and size) or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
+					 uint64_t size);
+
+/** One guest range for vmm_mem_new_from_ranges(). */
+struct vmm_mem_range {
+	uint64_t gpa;
+	uint64_t size;
+};
+
+/** One guest range with an optional file for
+ *  vmm_mem_new_from_ranges_with_files(); @fd < 0 means anonymous. */
+struct vmm_mem_file_range {
+	uint64_t gpa;
+	uint64_t size;
+	int32_t fd;
+	uint32_t reserved;	/* must be 0 */
+	uint64_t fd_offset;
+};
+
+/**
+ * vmm_mem_new_from_ranges - create a guest memory of anonymous regions
+ * (vm-memory: GuestMemoryMmap::from_ranges).
+ * @out: receives the handle; @ranges: @n ranges sorted by ascending gpa.
+ * Every region is created first, in order; then the set is validated as
+ * vm-memory's from_regions does: @n == 0 is -EINVAL (NoMemoryRegion), a
+ * range starting below its predecessor is -EINVAL (UnsortedMemoryRegions;
+ * the input is not sorted for you), an overlap (including equal starts) is
+ * -EEXIST (MemoryRegionOverlap).  Adjacent ranges are allowed.  Region
+ * errors are those of vmm_mem_add_region().  On failure nothing stays
+ * mapped and *@out is untouched.
+ */
+VMM_MEM_EXPORT int vmm_mem_new_from_ranges(vmm_mem_t **out,
+					   const struct vmm_mem_range *ranges,
+					   size_t n);
+
+/**
+ * vmm_mem_new_from_ranges_with_files - the same with an optional file per
+ * range (vm-memory: from_ranges_with_files): a range with @fd >= 0 becomes a
+ * shared FD region at @fd_offset, otherwise an anonymous one.
+ */
+VMM_MEM_EXPORT int
+vmm_mem_new_from_ranges_with_files(vmm_mem_t **out,
+				   const struct vmm_mem_file_range *ranges,
+				   size_t n);
+
+/**
+ * struct vmm_mem_region_info - what the library reports about a region.
+ */
+struct vmm_mem_region_info {
+	uint64_t gpa;		/* first GPA */
+	uint64_t size;		/* bytes */
+	void *hva;		/* host address of @gpa */
+	uint32_t type;		/* enum vmm_mem_region_type */
+	uint32_t flags;		/* VMM_MEM_REGION_* as created, plus HUGETLB
+				   when the backing turned out to be
+				   hugetlbfs */
+	uint64_t fd_offset;	/* FD: offset in the file; else 0 */
+	uint64_t vua;		/* as given at creation */
+	uint64_t huge_page_size;/* backing huge page size, 0 if none */
+	uint64_t page_size;	/* backing page size (host or huge) */
+	int32_t has_fd;		/* 1 if the region maps a file descriptor */
+	uint32_t domid;		/* Xen regions: the domain */
+};
+/** Size of the first version of struct vmm_mem_region_info. */
+#define VMM_MEM_REGION_INFO_SIZE_VER0 72
+
+/**
+ * vmm_mem_num_regions - number of regions (vm-memory: num_regions).
+ * Returns the count (>= 0) or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_num_regions(vmm_mem_t *mem);
+
+/**
+ * vmm_mem_region_info - describe the region at @index in ascending GPA
+ * order (vm-memory: iter()).  @info_size is sizeof(*info) as the caller
+ * knows it, at least VMM_MEM_REGION_INFO_SIZE_VER0; a larger structure gets
+ * its unknown tail zeroed.
+ * Returns 0, -ENOENT (@index >= number of regions) or -EINVAL.  Indexes are
+ * a snapshot: a concurrent hot-plug may shift them.
+ */
+VMM_MEM_EXPORT int vmm_mem_region_info(vmm_mem_t *mem, unsigned int index,
+				       struct vmm_mem_region_info *info,
+				       size_t info_size);
+
+/**
+ * vmm_mem_region_info_at - describe the region holding @gpa (vm-memory:
+ * find_region).  Returns 0, -EFAULT (no region holds @gpa) or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_region_info_at(vmm_mem_t *mem, uint64_t gpa,
+					  struct vmm_mem_region_info *info,
+					  size_t info_size);
+
+/**
+ * vmm_mem_last_addr - the highest backed GPA, inclusive (vm-memory:
+ * last_addr).  Returns 0 with *@last set, -ENOENT on an empty memory (no
+ * 0 - 1 underflow), or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_last_addr(vmm_mem_t *mem, uint64_t *last);
+
+/**
+ * vmm_mem_address_in_range - is the single byte at @gpa backed (vm-memory:
+ * address_in_range)?  Returns 1, 0 or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_address_in_range(vmm_mem_t *mem, uint64_t gpa);
+
+/**
+ * vmm_mem_check_range - is every byte of [@gpa, @gpa + @len) backed, the
+ * range possibly spanning adjacent regions (vm-memory: check_range)?
+ * Returns 1 (yes), 0 (a hole or the end of memory inside the range),
+ * -EOVERFLOW (@gpa + @len passes 2^64) or -EINVAL.  @len 0 is 1 at any
+ * address (vm-memory 0.17 and later; 0.14.1 said 0 at an unbacked one).
+ */
+VMM_MEM_EXPORT int vmm_mem_check_range(vmm_mem_t *mem, uint64_t gpa,
+				       uint64_t len);
+
+/**
+ * vmm_mem_checked_offset - @gpa + @offset, if that sum does not wrap and
+ * the resulting address is backed; holes in between do not matter
+ * (vm-memory: checked_offset).  Returns 0 with *@result set, -EOVERFLOW,
+ * -EFAULT or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_checked_offset(vmm_mem_t *mem, uint64_t gpa,
+					  uint64_t offset, uint64_t *result);
+
+/**
+ * vmm_mem_get_host_address - the host address of @gpa (vm-memory:
+ * get_host_address).  Returns 0 with *@hva set, -EFAULT (unbacked) or
+ * -EINVAL.  The pointer is valid only until the region is removed, and
+ * writes through it are not dirty-logged: use vmm_mem_map() to hold a
+ * pointer safely across hot-plug.  -EOPNOTSUPP for regions not mapped in
+ * advance (Xen grants with NO_ADVANCE_MAP).
+ */
+VMM_MEM_EXPORT int vmm_mem_get_host_address(vmm_mem_t *mem, uint64_t gpa,
+					    void **hva);
+
+/**
+ * vmm_mem_get_slice - the host address of [@gpa, @gpa + @len), which must
+ * lie inside one region (vm-memory: get_slice).  Returns 0 with *@hva set;
+ * -EFAULT when @gpa is unbacked or the range runs into a hole or past the
+ * end of memory; -EXDEV when the range is backed but spans two or more
+ * regions (use vmm_mem_get_slices()); -EOVERFLOW; -EINVAL.  @len 0 at a
+ * backed @gpa gives its address.  Same lifetime rules as
+ * vmm_mem_get_host_address().
+ */
+VMM_MEM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa,
+				     uint64_t len, void **hva);
+
+/* ------------------------------------------------------------------------ */
+/* Byte access                                                               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * vmm_mem_read - copy up to @len bytes from guest memory at @gpa into @buf
+ * (vm-memory: Bytes::read, with the 0.17 per-chunk bound).
+ * The copy runs across adjacent regions and stops at the first hole, the
+ * end of memory or (for writes) a read-only region.  Returns the number of
+ * bytes copied (> 0, possibly less than @len), 0 when @len is 0 (at any
+ * address), -EFAULT when @gpa is unbacked, -EOVERFLOW when @gpa + @len
+ * passes 2^64, -EINVAL.  Aligned 2-, 4- and 8-byte copies of a length of
+ * at most 8 are never torn.
+ */
+VMM_MEM_EXPORT ssize_t vmm_mem_read(vmm_mem_t *mem, uint64_t gpa, void *buf,
+				    size_t len);
+
+/**
+ * vmm_mem_write - copy up to @len bytes from @buf to guest memory at @gpa
+ * (vm-memory: Bytes::write).  As vmm_mem_read(); in addition -EACCES when
+ * the region at @gpa is read-only.  Marks the pages written in the dirty
+ * log.
+ */
+VMM_MEM_EXPORT ssize_t vmm_mem_write(vmm_mem_t *mem, uint64_t gpa,
+				     const void *buf, size_t len);
+
+/**
+ * vmm_mem_read_exact - read exactly @len bytes (vm-memory: read_slice,
+ * read_obj).  The whole range is validated in one table snapshot before
+ * any byte moves: all or nothing.  Returns 0, -EFAULT (some byte of the
+ * range is unbacked; @buf untouched), -EOVERFLOW, -EINVAL.  @len 0 succeeds
+ * at any address.
+ */
+VMM_MEM_EXPORT int vmm_mem_read_exact(vmm_mem_t *mem, uint64_t gpa,
+				      void *buf, size_t len);
+
+/**
+ * vmm_mem_write_exact - write exactly @len bytes (vm-memory: write_slice,
+ * write_obj), all or nothing: -EFAULT or -EACCES leave guest memory and the
+ * dirty log untouched.  Otherwise as vmm_mem_read_exact().
+ */
+VMM_MEM_EXPORT int vmm_mem_write_exact(vmm_mem_t *mem, uint64_t gpa,
+				       const void *buf, size_t len);
+
+/**
+ * vmm_mem_fill - set [@gpa, @gpa + @len) to the byte @c (no vm-memory
+ * counterpart; memset for guest memory).  All or nothing, as
+ * vmm_mem_write_exact().  Returns 0, -EFAULT, -EACCES, -EOVERFLOW, -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c,
+				uint64_t len);
+
+/**
+ * vmm_mem_copy - copy @len bytes inside guest memory from @src_gpa to
+ * @dst_gpa, overlapping ranges allowed (memmove semantics; vm-memory:
+ * VolatileSlice::copy_to_volatile_slice between two guest slices).  Both
+ * ranges may span adjacent regions.  All or nothing; the destination pages
+ * are dirty-logged.  Returns 0, -EFAULT, -EACCES, -EOVERFLOW, -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa,
+				uint64_t src_gpa, uint64_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Atomics                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Memory orders for vmm_mem_load() and vmm_mem_store() (C11 names). */
+enum vmm_mem_order {
+	VMM_MEM_ORDER_RELAXED = 0,
+	VMM_MEM_ORDER_ACQUIRE = 2,	/* loads only */
+	VMM_MEM_ORDER_RELEASE = 3,	/* stores only */
+	VMM_MEM_ORDER_ACQ_REL = 4,	/* refused by both (-EINVAL) */
+	VMM_MEM_ORDER_SEQ_CST = 5,
+};
+
+/**
+ * vmm_mem_load - atomic load of @size (1, 2, 4 or 8) bytes at @gpa in host
+ * byte order, with memory order @order (RELAXED, ACQUIRE or SEQ_CST)
+ * (vm-memory: Bytes::load).  The value is zero-extended into *@val.
+ * Returns 0, -EFAULT (@gpa unbacked), -EINVAL (bad size or order, host
+ * address not a multiple of @size, or the value would span two regions or
+ * run past the region end).  Never torn.
+ */
+VMM_MEM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa,
+				unsigned int size, uint64_t *val, int order);
+
+/**
+ * vmm_mem_store - atomic store of the low @size bytes of @val at @gpa with
+ * @order (RELAXED, RELEASE or SEQ_CST) (vm-memory: Bytes::store).  Errors
+ * as vmm_mem_load(), plus -EACCES (read-only region) and -ERANGE (@val does
+ * not fit in @size bytes).  Marks the page dirty after the store.
+ */
+VMM_MEM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa,
+				 unsigned int size, uint64_t val, int order);
+
+/* ------------------------------------------------------------------------ */
+/* Transfers between guest memory and file descriptors                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * All of these move data straight between @fd and guest pages with
+ * readv/preadv/writev/pwritev over the per-region fragments of the range:
+ * no bounce buffer and no 4 KiB cap.  @len is a guest range length in
+ * bytes; the range must start at a backed @gpa (-EFAULT) and must not wrap
+ * (-EOVERFLOW).  A @len of 0 returns 0 at once and touches neither guest
+ * memory nor @fd.  fd errors are passed through as -errno.  Region pins
+ * keep the memory mapped while a blocking call runs, so a concurrent
+ * vmm_mem_remove_region() is safe; it completes after the call.
+ */
+
+/**
+ * vmm_mem_read_from_fd - one read(2)-like transfer (a single readv) from
+ * @fd into guest memory at @gpa (vm-memory: read_volatile_from).  The range
+ * is clipped at the first hole or read-only region, like vmm_mem_write().
+ * A short read stops: the bytes land contiguously from @gpa and the count
+ * says how many.  EINTR before any byte is retried.  Returns the count
+ * (0 at end of file), or a negative errno.
+ */
+VMM_MEM_EXPORT ssize_t vmm_mem_read_from_fd(vmm_mem_t *mem, uint64_t gpa,
+					    int fd, uint64_t len);
+
+/** vmm_mem_write_to_fd - one writev from guest memory at @gpa to @fd
+ *  (vm-memory: write_volatile_to).  Clipped at the first hole. */
+VMM_MEM_EXPORT ssize_t vmm_mem_write_to_fd(vmm_mem_t *mem, uint64_t gpa,
+					   int fd, uint64_t len);
+
+/** vmm_mem_pread_from_fd - vmm_mem_read_from_fd() at file @offset with
+ *  preadv; the file position does not move.  @offset above INT64_MAX or
+ *  @offset + @len beyond INT64_MAX is -EOVERFLOW. */
+VMM_MEM_EXPORT ssize_t vmm_mem_pread_from_fd(vmm_mem_t *mem, uint64_t gpa,
+					     int fd, uint64_t len,
+					     uint64_t offset);
+
+/** vmm_mem_pwrite_to_fd - vmm_mem_write_to_fd() at file @offset with
+ *  pwritev. */
+VMM_MEM_EXPORT ssize_t vmm_mem_pwrite_to_fd(vmm_mem_t *mem, uint64_t gpa,
+					    int fd, uint64_t len,
+					    uint64_t offset);
+
+/**
+ * vmm_mem_read_exact_from_fd - fill exactly [@gpa, @gpa + @len) from @fd
+ * (vm-memory: read_exact_volatile_from).  The whole range is validated
+ * first (-EFAULT, -EACCES: nothing is read).  Short reads and EINTR are
+ * retried; bytes land contiguously.  Returns 0; -ENODATA when end of file
+ * came first; or the fd error.  *@done (may be NULL) always receives the
+ * number of bytes that reached guest memory, also on failure.
+ */
+VMM_MEM_EXPORT int vmm_mem_read_exact_from_fd(vmm_mem_t *mem, uint64_t gpa,
+					      int fd, uint64_t len,
+					      uint64_t *done);
+
+/**
+ * vmm_mem_write_all_to_fd - write all of [@gpa, @gpa + @len) to @fd
+ * (vm-memory: write_all_volatile_to), retrying short writes and EINTR.
+ * Returns 0; -EPIPE when a write returned 0; or the fd error (-EAGAIN for a
+ * non-blocking fd that filled up).  *@done as above.
+ */
+VMM_MEM_EXPORT int vmm_mem_write_all_to_fd(vmm_mem_t *mem, uint64_t gpa,
+					   int fd, uint64_t len,
+					   uint64_t *done);
+
+/** vmm_mem_pread_exact_from_fd - vmm_mem_read_exact_from_fd() at file
+ *  @offset (preadv); -ENODATA when the file ends first. */
+VMM_MEM_EXPORT int vmm_mem_pread_exact_from_fd(vmm_mem_t *mem, uint64_t gpa,
+					       int fd, uint64_t len,
+					       uint64_t offset, uint64_t *done);
+
+/** vmm_mem_pwrite_all_to_fd - vmm_mem_write_all_to_fd() at file @offset
+ *  (pwritev). */
+VMM_MEM_EXPORT int vmm_mem_pwrite_all_to_fd(vmm_mem_t *mem, uint64_t gpa,
+					    int fd, uint64_t len,
+					    uint64_t offset, uint64_t *done);
+
+/* ------------------------------------------------------------------------ */
+/* Fragments and scatter-gather mappings                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * vmm_mem_get_slices - the host fragments of [@gpa, @gpa + @len), one
+ * struct iovec per region the range touches, in GPA order (vm-memory 0.17:
+ * get_slices).  Nothing is pinned: the pointers are valid until the regions
+ * are removed, and writes through them are not dirty-logged (see
+ * vmm_mem_dirty_log_mark(), or use vmm_mem_map()).
+ * @iov: receives up to @iovcnt entries (may be NULL when @iovcnt is 0).
+ * Returns the number of fragments the whole range needs (0 when @len is 0,
+ * at any address), which may exceed @iovcnt: then only the first @iovcnt
+ * are filled, so call again with a larger array.  -EFAULT when any byte of
+ * the range is unbacked (a hole stops the walk; nothing is filled),
+ * -EOVERFLOW, -EINVAL.
+ */
+VMM_MEM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
+					  uint64_t len, struct iovec *iov,
+					  size_t iovcnt);
+
+/** An opaque scatter-gather mapping made by vmm_mem_map(). */
+typedef struct vmm_mem_mapping vmm_mem_mapping_t;
+
+/** vmm_mem_map() access flags. */
+#define VMM_MEM_MAP_READ (1u << 0)
+#define VMM_MEM_MAP_WRITE (1u << 1)
+
+/**
+ * vmm_mem_map - map [@gpa, @gpa + @len) for zero-copy device I/O (QEMU:
+ * address_space_map; vm-memory: get_slices with a held guard).  The range
+ * may span adjacent regions: one iovec per fragment.  Every region touched
+ * is pinned: a region removed while mapped disappears for new lookups at
+ * once but stays mapped until the last mapping of it is released by
+ * vmm_mem_unmap().
+ * @flags: VMM_MEM_MAP_READ and/or VMM_MEM_MAP_WRITE.
+ * Returns 0 with *@out set; -EFAULT (any byte unbacked: a hole or the end of
+ * memory; nothing is mapped), -EACCES (WRITE on a read-only region),
+ * -EOVERFLOW, -EINVAL (@len 0, bad flags), -ENOMEM.  Thread-safe.
+ */
+VMM_MEM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
+			       unsigned int flags, vmm_mem_mapping_t **out);
+
+/**
+ * vmm_mem_mapping_iov - copy the mapping's fragments into @iov (up to
+ * @iovcnt entries).  Returns the total number of fragments (so a caller with
+ * too small an array learns the count it needs), or -EINVAL.
+ */
+VMM_MEM_EXPORT ssize_t vmm_mem_mapping_iov(const vmm_mem_mapping_t *map,
+					   struct iovec *iov, size_t iovcnt);
+
+/**
+ * vmm_mem_unmap - release a mapping and its pins.  For a mapping made with
+ * VMM_MEM_MAP_WRITE, the first @written bytes of the range (what the caller
+ * says it wrote; QEMU's access_len) are marked in the dirty log, clamped to
+ * the mapped length.  Accepts NULL (returns 0).  Returns 0.  Each mapping is
+ * released exactly once; any thread may release it.
+ */
+VMM_MEM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written);
+
+/* ------------------------------------------------------------------------ */
+/* Dirty-page logging (live migration)                                       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * vmm_mem_dirty_log_start - start logging writes to the whole guest memory
+ * with pages of @page_size bytes (0 = the host page size; otherwise a power
+ * of two of at least 4096, the vhost-user log page).  Every library write
+ * path marks the pages it touched after the data landed: write, write_exact,
+ * fill, copy, store, every fd-to-guest transfer, and writable mappings at
+ * vmm_mem_unmap().  Reads never mark, nor do failed or zero-length writes.
+ * Regions added while logging is on are logged from their first byte.  The
+ * log starts clean.
+ * Returns 0, -EBUSY (already on; stop it first to change the page size),
+ * -EINVAL, -ENOMEM.
+ */
+VMM_MEM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem,
+					   uint64_t page_size);
+
+/**
+ * vmm_mem_dirty_log_stop - stop logging and drop the log.  Returns 0,
+ * -ENOENT (not on) or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_dirty_log_stop(vmm_mem_t *mem);
+
+/**
+ * vmm_mem_dirty_log_page_size - the page size in use, or 0 when logging is
+ * off; -EINVAL for a NULL handle.
+ */
+VMM_MEM_EXPORT int64_t vmm_mem_dirty_log_page_size(vmm_mem_t *mem);
+
+/** vmm_mem_dirty_log_get() flag: clear the bits that were read. */
+#define VMM_MEM_DIRTY_LOG_CLEAR (1u << 0)
+
+/**
+ * vmm_mem_dirty_log_get - harvest the log of the GPA window [@gpa, @gpa +
+ * @npages * page size) into @bitmap (KVM's and vhost-user's layout): bit i
+ * (bit i % 64 of the uint64_t word i / 64) is the page at @gpa + i * page
+ * size.  @gpa must be page-aligned.  @bitmap holds ceil(@npages / 64) words;
+ * every bit of them is written (0 for unbacked or clean pages, and for the
+ * bits past @npages in the last word).  With VMM_MEM_DIRTY_LOG_CLEAR, the
+ * bits read are cleared in the same atomic operation, word by word: a write
+ * racing with the harvest is reported either by this harvest or by the next
+ * one, never lost.  Returns the number of dirty pages reported, -ENOENT
+ * (logging off), -EINVAL (misaligned @gpa, unknown flags, NULL @bitmap with
+ * @npages > 0), -EOVERFLOW (window passes 2^64).
+ */
+VMM_MEM_EXPORT int64_t vmm_mem_dirty_log_get(vmm_mem_t *mem, uint64_t gpa,
+					     uint64_t npages,
+					     uint64_t *bitmap,
+					     unsigned int flags);
+
+/**
+ * vmm_mem_dirty_log_test - is the page holding @gpa dirty?  Returns 1, 0,
+ * -EFAULT (unbacked), -ENOENT (logging off), -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_dirty_log_test(vmm_mem_t *mem, uint64_t gpa);
+
+/**
+ * vmm_mem_dirty_log_mark - mark [@gpa, @gpa + @len) dirty, for writes the
+ * caller did through its own pointers (vm-memory: Bitmap::mark_dirty).
+ * Unbacked parts are ignored.  Returns 0 (also when logging is off: then
+ * nothing is recorded), -EOVERFLOW, -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_dirty_log_mark(vmm_mem_t *mem, uint64_t gpa,
+					  uint64_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Scalar helpers (inline; they call exported functions only)                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * vmm_mem_read_u8 ... vmm_mem_write_be64: read or write one integer with
+ * vmm_mem_read_exact() / vmm_mem_write_exact() (vm-memory: read_obj /
+ * write_obj, and the Le/Be endian types).  _uN use host byte order, _leN
+ * little-endian (virtio), _beN big-endian.  An aligned value is never torn.
+ * Same errors as the exact calls.
+ */
+#define VMM_MEM__RD(name, type)                                              \
+	static inline int vmm_mem_read_##name(vmm_mem_t *m, uint64_t gpa,     \
+					      type *v)                        \
+	{                                                                     \
+		return vmm_mem_read_exact(m, gpa, v, sizeof(*v));             \
+	}                                                                     \
+	static inline int vmm_mem_write_##name(vmm_mem_t *m, uint64_t gpa,    \
+					       type v)                        \
+	{                                                                     \
+		return vmm_mem_write_exact(m, gpa, &v, sizeof(v));            \
+	}
+VMM_MEM__RD(u8, uint8_t)
+VMM_MEM__RD(u16, uint16_t)
+VMM_MEM__RD(u32, uint32_t)
+VMM_MEM__RD(u64, uint64_t)
+#undef VMM_MEM__RD
+
+#define VMM_MEM__END(name, type, bits, big)                                   \
+	static inline int vmm_mem_read_##name(vmm_mem_t *m, uint64_t gpa,     \
+					      type *v)                        \
+	{                                                                     \
+		type raw;                                                     \
+		const unsigned char *b = (const unsigned char *)&raw;         \
+		type x = 0;                                                   \
+		unsigned int i;                                               \
+		int r = vmm_mem_read_exact(m, gpa, &raw, sizeof(raw));        \
+		if (r < 0)                                                    \
+			return r;                                             \
+		for (i = 0; i < (bits) / 8; i++)                              \
+			x |= (type)b[(big) ? i : (bits) / 8 - 1 - i]          \
+			     << (((bits) / 8 - 1 - i) * 8);                   \
+		*v = x;                                                       \
+		return 0;                                                     \
+	}                                                                     \
+	static inline int vmm_mem_write_##name(vmm_mem_t *m, uint64_t gpa,    \
+					       type v)                        \
+	{                                                                     \
+		type raw;                                                     \
+		unsigned char *b = (unsigned char *)&raw;                     \
+		unsigned int i;                                               \
+		for (i = 0; i < (bits) / 8; i++)                              \
+			b[(big) ? i : (bits) / 8 - 1 - i] =                    \
+				(unsigned char)(v >> (((bits) / 8 - 1 - i) * 8)); \
+		return vmm_mem_write_exact(m, gpa, &raw, sizeof(raw));        \
+	}
+VMM_MEM__END(le16, uint16_t, 16, 0)
+VMM_MEM__END(le32, uint32_t, 32, 0)
+VMM_MEM__END(le64, uint64_t, 64, 0)
+VMM_MEM__END(be16, uint16_t, 16, 1)
+VMM_MEM__END(be32, uint32_t, 32, 1)
+VMM_MEM__END(be64, uint64_t, 64, 1)
+#undef VMM_MEM__END
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMEM_H */

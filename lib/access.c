@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Byte access (read, write, exact variants, fill, copy), atomics and the
+ * fragment walk.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* Copy [gpa, gpa+len), known to be backed from region index i on. */
+static void copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+		       uint8_t *buf, uint64_t len, bool to_guest)
+{
+	while (len) {
+		struct vmm_region *r = t->r[i++];
+		uint8_t *h = r->hva + (gpa - r->gpa);
+		uint64_t n = MIN(len, r->last - gpa + 1);
+
+		if (to_guest) {
+			vmm_copy(h, buf, (size_t)n);
+			vmm_mark(r, gpa, n);
+		} else {
+			vmm_copy(buf, h, (size_t)n);
+		}
+		buf += n;
+		gpa += n;
+		len -= n;
+	}
+}
+
+static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
+		  bool to_guest)
+{
+	const struct vmm_table *t;
+	struct vmm_region *r;
+	uint64_t n;
+	ssize_t i;
+
+	if (unlikely(!mem || (!buf && len) || len > SSIZE_MAX))
+		return -EINVAL;
+	if (unlikely(len == 0))
+		return 0;
+	if (unlikely(vmm_wraps(gpa, len)))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = vmm_find(t, gpa);
+	if (unlikely(i < 0)) {
+		vmm_read_unlock();
+		return -EFAULT;
+	}
+	r = t->r[i];
+	if (to_guest && unlikely(r->flags & VMM_MEM_REGION_READONLY)) {
+		vmm_read_unlock();
+		return -EACCES;
+	}
+	if (likely(len - 1 <= r->last - gpa)) {
+		uint8_t *h = r->hva + (gpa - r->gpa);
+
+		if (to_guest) {
+			vmm_copy(h, buf, len);
+			vmm_mark(r, gpa, len);
+		} else {
+			vmm_copy(buf, h, len);
+		}
+		vmm_read_unlock();
+		return (ssize_t)len;
+	}
+	n = vmm_span(t, gpa, len, to_guest, &i);
+	copy_frags(t, i, gpa, buf, n, to_guest);
+	vmm_read_unlock();
+	return (ssize_t)n;
+}
+
+VMM_EXPORT ssize_t vmm_mem_read(vmm_mem_t *mem, uint64_t gpa, void *buf,
+				size_t len)
+{
+	return rw(mem, gpa, buf, len, false);
+}
+
+VMM_EXPORT ssize_t vmm_mem_write(vmm_mem_t *mem, uint64_t gpa,
+				 const void *buf, size_t len)
+{
+	return rw(mem, gpa, (uint8_t *)buf, len, true);
+}
+
+/*
+ * Validate all of [gpa, gpa+len) in table t for an all-or-nothing access.
+ * Returns the first region index or a negative errno.
+ */
+static ssize_t exact_check(const struct vmm_table *t, uint64_t gpa,
+			   uint64_t len, bool to_guest)
+{
+	ssize_t i;
+
+	if (vmm_span(t, gpa, len, false, &i) != len)
+		return -EFAULT;
+	if (to_guest && vmm_range_readonly(t, i, gpa, len))
+		return -EACCES;
+	return i;
+}
+
+static int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
+		    bool to_guest)
+{
+	const struct vmm_table *t;
+	struct vmm_region *r;
+	ssize_t i;
+
+	if (unlikely(!mem || (!buf && len)))
+		return -EINVAL;
+	if (unlikely(len == 0))
+		return 0;
+	if (unlikely(vmm_wraps(gpa, len)))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = vmm_find(t, gpa);
+	if (likely(i >= 0)) {
+		r = t->r[i];
+		if (likely(len - 1 <= r->last - gpa) &&
+		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
+			uint8_t *h = r->hva + (gpa - r->gpa);
+
+			if (to_guest) {
+				vmm_copy(h, buf, len);
+				vmm_mark(r, gpa, len);
+			} else {
+				vmm_copy(buf, h, len);
+			}
+			vmm_read_unlock();
+			return 0;
+		}
+	}
+	i = exact_check(t, gpa, len, to_guest);
+	if (i >= 0)
+		copy_frags(t, i, gpa, buf, len, to_guest);
+	vmm_read_unlock();
+	return i < 0 ? (int)i : 0;
+}
+
+VMM_EXPORT int vmm_mem_read_exact(vmm_mem_t *mem, uint64_t gpa, void *buf,
+				  size_t len)
+{
+	return rw_exact(mem, gpa, buf, len, false);
+}
+
+VMM_EXPORT int vmm_mem_write_exact(vmm_mem_t *mem, uint64_t gpa,
+				   const void *buf, size_t len)
+{
+	return rw_exact(mem, gpa, (uint8_t *)buf, len, true);
+}
+
+VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
+{
+	const struct vmm_table *t;
+	ssize_t i;
+
+	if (!mem)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (vmm_wraps(gpa, len))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = exact_check(t, gpa, len, true);
+	if (i >= 0) {
+		while (len) {
+			struct vmm_region *r = t->r[i++];
+			uint64_t n = MIN(len, r->last - gpa + 1);
+
+			memset(r->hva + (gpa - r->gpa), c, (size_t)n);
+			vmm_mark(r, gpa, n);
+			gpa += n;
+			len -= n;
+		}
+	}
+	vmm_read_unlock();
+	return i < 0 ? (int)i : 0;
+}
+
+/* Host pointer of a backed gpa and the bytes left in its region. */
+static uint8_t *host_of(const struct vmm_table *t, uint64_t gpa,
+			uint64_t *left, struct vmm_region **reg)
+{
+	ssize_t i = vmm_find(t, gpa);
+	struct vmm_region *r = t->r[i];
+
+	*left = r->last - gpa + 1;
+	*reg = r;
+	return r->hva + (gpa - r->gpa);
+}
+
+VMM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa, uint64_t src_gpa,
+			    uint64_t len)
+{
+	const struct vmm_table *t;
+	ssize_t i;
+	int rc = 0;
+
+	if (!mem)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (vmm_wraps(dst_gpa, len) || vmm_wraps(src_gpa, len))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = exact_check(t, src_gpa, len, false);
+	if (i >= 0)
+		i = exact_check(t, dst_gpa, len, true);
+	if (i < 0) {
+		rc = (int)i;
+		goto out;
+	}
+	if (dst_gpa <= src_gpa || dst_gpa - src_gpa >= len) {
+		uint64_t pos = 0;
+
+		while (pos < len) {	/* forward */
+			struct vmm_region *dr, *sr;
+			uint64_t dl, sl, n;
+			uint8_t *d = host_of(t, dst_gpa + pos, &dl, &dr);
+			uint8_t *s = host_of(t, src_gpa + pos, &sl, &sr);
+
+			n = MIN(MIN(dl, sl), len - pos);
+			memmove(d, s, (size_t)n);
+			vmm_mark(dr, dst_gpa + pos, n);
+			pos += n;
+		}
+	} else {
+		uint64_t end = len;
+
+		while (end) {		/* backward: dst above an overlapping src */
+			struct vmm_region *dr, *sr;
+			uint64_t dl, sl, n, dn, sn;
+			ssize_t di = vmm_find(t, dst_gpa + end - 1);
+			ssize_t si = vmm_find(t, src_gpa + end - 1);
+
+			dr = t->r[di];
+			sr = t->r[si];
+			dn = dst_gpa + end - dr->gpa;	/* bytes down to start */
+			sn = src_gpa + end - sr->gpa;
+			n = MIN(MIN(dn, sn), end);
+			dl = dst_gpa + end - n;
+			sl = src_gpa + end - n;
+			memmove(dr->hva + (dl - dr->gpa), sr->hva + (sl - sr->gpa),
+				(size_t)n);
+			vmm_mark(dr, dl, n);
+			end -= n;
+		}
+	}
+out:
+	vmm_read_unlock();
+	return rc;
+}
+
+/* ---- atomics ------------------------------------------------------------- */
+
+static int atomic_target(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
+			 bool store, void **p, struct vmm_region **reg)
+{
+	const struct vmm_table *t = vmm_table_get(mem);
+	struct vmm_region *r;
+	ssize_t i = vmm_find(t, gpa);
+
+	if (i < 0)
+		return -EFAULT;
+	r = t->r[i];
+	if (size - 1 > r->last - gpa)
+		return -EINVAL;	/* would span two regions or the end */
+	if (!r->hva)
+		return -EOPNOTSUPP;
+	*p = r->hva + (gpa - r->gpa);
+	if ((uintptr_t)*p & (size - 1))
+		return -EINVAL;
+	if (store && (r->flags & VMM_MEM_REGION_READONLY))
+		return -EACCES;
+	*reg = r;
+	return 0;
+}
+
+static bool good_size(unsigned int size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+#define LOAD(type, p, order)                                                  \
+	((order) == VMM_MEM_ORDER_RELAXED ?                                   \
+		 __atomic_load_n((type *)(p), __ATOMIC_RELAXED) :             \
+	 (order) == VMM_MEM_ORDER_ACQUIRE ?                                   \
+		 __atomic_load_n((type *)(p), __ATOMIC_ACQUIRE) :             \
+		 __atomic_load_n((type *)(p), __ATOMIC_SEQ_CST))
+
+#define STORE(type, p, v, order)                                              \
+	do {                                                                  \
+		if ((order) == VMM_MEM_ORDER_RELAXED)                         \
+			__atomic_store_n((type *)(p), (type)(v),              \
+					 __ATOMIC_RELAXED);                   \
+		else if ((order) == VMM_MEM_ORDER_RELEASE)                    \
+			__atomic_store_n((type *)(p), (type)(v),              \
+					 __ATOMIC_RELEASE);                   \
+		else                                                          \
+			__atomic_store_n((type *)(p), (type)(v),              \
+					 __ATOMIC_SEQ_CST);                   \
+	} while (0)
+
+VMM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
+			    uint64_t *val, int order)
+{
+	struct vmm_region *r;
+	void *p;
+	int rc;
+
+	if (unlikely(!mem || !val || !good_size(size)))
+		return -EINVAL;
+	if (unlikely(order != VMM_MEM_ORDER_RELAXED &&
+		     order != VMM_MEM_ORDER_ACQUIRE &&
+		     order != VMM_MEM_ORDER_SEQ_CST))
+		return -EINVAL;
+	vmm_read_lock();
+	rc = atomic_target(mem, gpa, size, false, &p, &r);
+	if (likely(rc == 0)) {
+		switch (size) {
+		case 1: *val = LOAD(uint8_t, p, order); break;
+		case 2: *val = LOAD(uint16_t, p, order); break;
+		case 4: *val = LOAD(uint32_t, p, order); break;
+		default: *val = LOAD(uint64_t, p, order); break;
+		}
+	}
+	vmm_read_unlock();
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
+			     uint64_t val, int order)
+{
+	struct vmm_region *r;
+	void *p;
+	int rc;
+
+	if (unlikely(!mem || !good_size(size)))
+		return -EINVAL;
+	if (unlikely(order != VMM_MEM_ORDER_RELAXED &&
+		     order != VMM_MEM_ORDER_RELEASE &&
+		     order != VMM_MEM_ORDER_SEQ_CST))
+		return -EINVAL;
+	if (size < 8 && (val >> (size * 8)))
+		return -ERANGE;
+	vmm_read_lock();
+	rc = atomic_target(mem, gpa, size, true, &p, &r);
+	if (likely(rc == 0)) {
+		switch (size) {
+		case 1: STORE(uint8_t, p, val, order); break;
+		case 2: STORE(uint16_t, p, val, order); break;
+		case 4: STORE(uint32_t, p, val, order); break;
+		default: STORE(uint64_t, p, val, order); break;
+		}
+		vmm_mark(r, gpa, size);
+	}
+	vmm_read_unlock();
+	return rc;
+}
+
+/* ---- fragments ----------------------------------------------------------- */
+
+VMM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
+				      uint64_t len, struct iovec *iov,
+				      size_t iovcnt)
+{
+	const struct vmm_table *t;
+	ssize_t i, n = 0;
+
+	if (!mem || (!iov && iovcnt))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (vmm_wraps(gpa, len))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	if (vmm_span(t, gpa, len, false, &i) != len) {
+		vmm_read_unlock();
+		return -EFAULT;
+	}
+	while (len) {
+		const struct vmm_region *r = t->r[i++];
+		uint64_t c = MIN(len, r->last - gpa + 1);
+
+		if (!r->hva) {
+			n = -EOPNOTSUPP;
+			break;
+		}
+		if ((size_t)n < iovcnt) {
+			iov[n].iov_base = r->hva + (gpa - r->gpa);
+			iov[n].iov_len = (size_t)c;
+		}
+		n++;
+		gpa += c;
+		len -= c;
+	}
+	vmm_read_unlock();
+	return n;
+}

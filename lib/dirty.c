@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Dirty-page logging: one bitmap of 64-bit words per region, bit k standing
+ * for the GPA page (first_page + k).  Bits are set with an atomic OR after
+ * the data landed, and harvested with an atomic AND that returns the old
+ * word, so a write racing with a harvest is reported by this harvest or the
+ * next one, never lost.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static struct vmm_dirty *dirty_alloc(const struct vmm_region *r,
+				     uint64_t shift)
+{
+	uint64_t first = r->gpa >> shift, npages = (r->last >> shift) - first + 1;
+	uint64_t words = (npages + 63) / 64;
+	struct vmm_dirty *d;
+
+	if (words > (SIZE_MAX - sizeof(*d)) / sizeof(uint64_t))
+		return NULL;
+	d = calloc(1, sizeof(*d) + (size_t)words * sizeof(uint64_t));
+	if (!d)
+		return NULL;
+	d->page_shift = shift;
+	d->first_page = first;
+	d->npages = npages;
+	return d;
+}
+
+void vmm_dirty_free(struct vmm_dirty *d)
+{
+	free(d);
+}
+
+void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
+{
+	uint64_t p = gpa >> d->page_shift;
+	uint64_t last = (gpa + (len - 1)) >> d->page_shift;
+
+	if (p < d->first_page)
+		p = d->first_page;
+	if (last >= d->first_page + d->npages)
+		last = d->first_page + d->npages - 1;
+	p -= d->first_page;
+	last -= d->first_page;
+	while (p <= last) {
+		uint64_t bit = p & 63, n = 64 - bit, mask;
+
+		if (n > last - p + 1)
+			n = last - p + 1;
+		mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << bit;
+		__atomic_fetch_or(&d->words[p >> 6], mask, __ATOMIC_RELEASE);
+		p += n;
+	}
+}
+
+/* Index of the first region whose last byte is >= gpa (may be t->n). */
+static size_t first_at_or_after(const struct vmm_table *t, uint64_t gpa)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->last[mid] < gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + (len - 1);
+	size_t i;
+
+	for (i = first_at_or_after(t, gpa); i < t->n && t->start[i] <= end; i++) {
+		struct vmm_region *r = t->r[i];
+		uint64_t a = gpa > r->gpa ? gpa : r->gpa;
+		uint64_t b = end < r->last ? end : r->last;
+
+		vmm_mark(r, a, b - a + 1);
+	}
+}
+
+int vmm_dirty_region_init(struct vmm_mem *mem, struct vmm_region *r)
+{
+	uint64_t shift = mem->dirty_page_shift;
+
+	if (!shift)
+		return 0;
+	r->dirty = dirty_alloc(r, shift);
+	return r->dirty ? 0 : -ENOMEM;
+}
+
+VMM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem, uint64_t page_size)
+{
+	struct vmm_table *t;
+	struct vmm_dirty **fresh;
+	uint64_t shift;
+	size_t i;
+	int rc = 0;
+
+	if (!mem)
+		return -EINVAL;
+	if (!page_size)
+		page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (page_size < 4096 || (page_size & (page_size - 1)))
+		return -EINVAL;
+	shift = (uint64_t)__builtin_ctzll(page_size);
+	pthread_mutex_lock(&mem->lock);
+	if (mem->dirty_page_shift) {
+		rc = -EBUSY;
+		goto out;
+	}
+	t = mem->table;
+	fresh = calloc(t->n ? t->n : 1, sizeof(*fresh));
+	if (!fresh) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < t->n; i++) {
+		fresh[i] = dirty_alloc(t->r[i], shift);
+		if (!fresh[i]) {
+			while (i--)
+				vmm_dirty_free(fresh[i]);
+			free(fresh);
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < t->n; i++) {
+		/* A region removed from a previous table may still carry an
+		 * old log only while pinned; table regions have none now. */
+		vmm_dirty_free(t->r[i]->dirty);
+		vmm_rcu_assign(t->r[i]->dirty, fresh[i]);
+	}
+	free(fresh);
+	__atomic_store_n(&mem->dirty_page_shift, shift, __ATOMIC_RELEASE);
+	vdbg(mem, "dirty log on, page size 0x%llx",
+	     (unsigned long long)page_size);
+out:
+	pthread_mutex_unlock(&mem->lock);
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_dirty_log_stop(vmm_mem_t *mem)
+{
+	struct vmm_table *t;
+	struct vmm_dirty **old;
+	size_t i;
+	int rc = 0;
+
+	if (!mem)
+		return -EINVAL;
+	pthread_mutex_lock(&mem->lock);
+	if (!mem->dirty_page_shift) {
+		rc = -ENOENT;
+		goto out;
+	}
+	t = mem->table;
+	old = calloc(t->n ? t->n : 1, sizeof(*old));
+	if (!old) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < t->n; i++) {
+		old[i] = t->r[i]->dirty;
+		vmm_rcu_assign(t->r[i]->dirty, NULL);
+	}
+	__atomic_store_n(&mem->dirty_page_shift, 0, __ATOMIC_RELEASE);
+	vmm_synchronize();
+	for (i = 0; i < t->n; i++)
+		vmm_dirty_free(old[i]);
+	free(old);
+out:
+	pthread_mutex_unlock(&mem->lock);
+	return rc;
+}
+
+VMM_EXPORT int64_t vmm_mem_dirty_log_page_size(vmm_mem_t *mem)
+{
+	uint64_t shift;
+
+	if (!mem)
+		return -EINVAL;
+	shift = __atomic_load_n(&mem->dirty_page_shift, __ATOMIC_ACQUIRE);
+	return shift ? (int64_t)1 << shift : 0;
+}
+
+/* Read (and with @clear, clear) bits [b, b+n) of @d, n <= 64, not crossing
+ * a word boundary of @d.  Returns them in the low bits. */
+static uint64_t take(struct vmm_dirty *d, uint64_t b, uint64_t n, bool clear)
+{
+	uint64_t *w = &d->words[b >> 6], sh = b & 63, old;
+	uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << sh;
+
+	if (clear)
+		old = __atomic_fetch_and(w, ~mask, __ATOMIC_ACQ_REL);
+	else
+		old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	return (old & mask) >> sh;
+}
+
+VMM_EXPORT int64_t vmm_mem_dirty_log_get(vmm_mem_t *mem, uint64_t gpa,
+					 uint64_t npages, uint64_t *bitmap,
+					 unsigned int flags)
+{
+	const struct vmm_table *t;
+	uint64_t shift, wfirst, wlast, words, end;
+	int64_t count = 0;
+	size_t i;
+
+	if (!mem || (flags & ~VMM_MEM_DIRTY_LOG_CLEAR) || (npages && !bitmap))
+		return -EINVAL;
+	shift = __atomic_load_n(&mem->dirty_page_shift, __ATOMIC_ACQUIRE);
+	if (!shift)
+		return -ENOENT;
+	if (gpa & ((1ull << shift) - 1))
+		return -EINVAL;
+	if (npages == 0)
+		return 0;
+	if (npages > (UINT64_MAX >> shift) ||
+	    __builtin_add_overflow(gpa, (npages << shift) - 1, &end))
+		return -EOVERFLOW;
+	words = (npages + 63) / 64;
+	if (words > SIZE_MAX / sizeof(uint64_t))
+		return -EOVERFLOW;
+	memset(bitmap, 0, (size_t)words * sizeof(uint64_t));
+	wfirst = gpa >> shift;
+	wlast = end >> shift;
+
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	for (i = first_at_or_after(t, gpa); i < t->n && t->start[i] <= end; i++) {
+		struct vmm_dirty *d = vmm_rcu_deref(t->r[i]->dirty);
+		uint64_t p, plast;
+
+		if (!d || d->page_shift != shift)
+			continue;
+		p = d->first_page > wfirst ? d->first_page : wfirst;
+		plast = d->first_page + d->npages - 1;
+		if (plast > wlast)
+			plast = wlast;
+		while (p <= plast) {
+			uint64_t b = p - d->first_page, n = 64 - (b & 63), bits;
+			uint64_t w = p - wfirst;
+
+			if (n > plast - p + 1)
+				n = plast - p + 1;
+			bits = take(d, b, n, flags & VMM_MEM_DIRTY_LOG_CLEAR);
+			if (bits) {
+				count += __builtin_popcountll(bits);
+				bitmap[w >> 6] |= bits << (w & 63);
+				if ((w & 63) + n > 64)
+					bitmap[(w >> 6) + 1] |=
+						bits >> (64 - (w & 63));
+			}
+			p += n;
+		}
+	}
+	vmm_read_unlock();
+	/* A page shared by two adjacent regions may be counted twice above;
+	 * report the bits actually set. */
+	count = 0;
+	for (i = 0; i < words; i++)
+		count += __builtin_popcountll(bitmap[i]);
+	return count;
+}
+
+VMM_EXPORT int vmm_mem_dirty_log_test(vmm_mem_t *mem, uint64_t gpa)
+{
+	const struct vmm_table *t;
+	struct vmm_dirty *d;
+	ssize_t i;
+	int rc;
+
+	if (!mem)
+		return -EINVAL;
+	if (!__atomic_load_n(&mem->dirty_page_shift, __ATOMIC_ACQUIRE))
+		return -ENOENT;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = vmm_find(t, gpa);
+	if (i < 0) {
+		rc = -EFAULT;
+	} else {
+		d = vmm_rcu_deref(t->r[i]->dirty);
+		if (!d) {
+			rc = -ENOENT;
+		} else {
+			uint64_t b = (gpa >> d->page_shift) - d->first_page;
+
+			rc = (__atomic_load_n(&d->words[b >> 6],
+					      __ATOMIC_ACQUIRE) >>
+			      (b & 63)) & 1;
+		}
+	}
+	vmm_read_unlock();
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_dirty_log_mark(vmm_mem_t *mem, uint64_t gpa,
+				      uint64_t len)
+{
+	if (!mem)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (vmm_wraps(gpa, len))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	vmm_mark_range(vmm_table_get(mem), gpa, len);
+	vmm_read_unlock();
+	return 0;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal structures of libvmmem.  Nothing here crosses the ABI.
+ *
+ * The region table is an immutable sorted array published through RCU
+ * (liburcu-bp).  Readers run lock-free inside vmm_read_lock(); writers
+ * serialise on mem->lock, build a new table, publish it and free the old one
+ * after synchronize_rcu().  A region is reference counted: the table holds
+ * one reference, each pin (scatter-gather mapping, blocking fd transfer)
+ * another; the mapping is released when the last reference goes.
+ */
+#ifndef VMMEM_INTERNAL_H
+#define VMMEM_INTERNAL_H
+
+#define _LGPL_SOURCE
+#include <urcu-bp.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "vmmem.h"
+
+#define VMM_EXPORT VMM_MEM_EXPORT
+
+/*
+ * RCU: liburcu-bp provides the read-side sections and the grace periods.
+ * Pointers are published and read with C11-style atomics, which says the
+ * same as rcu_assign_pointer()/rcu_dereference() in a way ThreadSanitizer
+ * understands; under TSan the grace period is also announced to it, since
+ * liburcu's own barriers are invisible to the sanitizer.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define VMM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VMM_TSAN 1
+#endif
+#endif
+#ifdef VMM_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+extern char vmm_rcu_token;
+#define vmm_read_lock() rcu_read_lock()
+#define vmm_read_unlock()                                                     \
+	do {                                                                  \
+		__tsan_release(&vmm_rcu_token);                               \
+		rcu_read_unlock();                                            \
+	} while (0)
+#define vmm_synchronize()                                                     \
+	do {                                                                  \
+		synchronize_rcu();                                            \
+		__tsan_acquire(&vmm_rcu_token);                               \
+	} while (0)
+#else
+#define vmm_read_lock() rcu_read_lock()
+#define vmm_read_unlock() rcu_read_unlock()
+#define vmm_synchronize() synchronize_rcu()
+#endif
+#define vmm_rcu_deref(p) __atomic_load_n(&(p), __ATOMIC_CONSUME)
+#define vmm_rcu_assign(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* One dirty bitmap, one bit per log page; bit k is GPA page first_page + k. */
+struct vmm_dirty {
+	uint64_t page_shift;
+	uint64_t first_page;
+	uint64_t npages;
+	uint64_t words[];	/* ceil(npages / 64) */
+};
+
+struct vmm_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t last;		/* gpa + size - 1, inclusive */
+	uint8_t *hva;		/* host address of gpa (NULL: not in advance) */
+	uint32_t type;
+	uint32_t flags;		/* VMM_MEM_REGION_* */
+	int fd;			/* our duplicate, or -1 */
+	uint32_t domid;
+	uint64_t fd_offset;
+	uint64_t vua;
+	uint64_t huge_page_size;
+	uint64_t page_size;
+	void *map_base;		/* what we munmap (owned regions) */
+	size_t map_len;
+	bool owned;
+	unsigned long refcnt;	/* atomic */
+	struct vmm_dirty *dirty;	/* RCU-published, NULL when not logging */
+};
+
+struct vmm_table {
+	uint64_t gen;		/* unique per table in the process */
+	size_t n;
+	uint64_t *start;	/* n entries, ascending */
+	uint64_t *last;		/* n entries, inclusive */
+	struct vmm_region **r;	/* n entries */
+};
+
+struct vmm_mem {
+	unsigned long refcnt;		/* atomic */
+	struct vmm_table *table;	/* RCU-published; never NULL */
+	pthread_mutex_t lock;		/* serialises writers */
+	vmm_mem_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+	uint64_t dirty_page_shift;	/* 0: logging off (under lock) */
+};
+
+/* ---- logging ------------------------------------------------------------ */
+void vmm_log(const struct vmm_mem *mem, int prio, const char *file, int line,
+	     const char *fn, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+#define vlog(mem, prio, ...)                                                  \
+	do {                                                                  \
+		if ((mem)->log_fn && (prio) <= (mem)->log_priority)           \
+			vmm_log((mem), (prio), __FILE__, __LINE__, __func__,  \
+				__VA_ARGS__);                                 \
+	} while (0)
+#define verr(mem, ...) vlog(mem, LOG_ERR, __VA_ARGS__)
+#define vdbg(mem, ...) vlog(mem, LOG_DEBUG, __VA_ARGS__)
+
+/* ---- tables and regions (mem.c, region.c) ------------------------------- */
+struct vmm_table *vmm_table_alloc(size_t n);
+void vmm_table_free(struct vmm_table *t);
+/* Publish @t as mem's table (caller holds mem->lock), wait for readers and
+ * free the old table; regions in @drop get their table reference dropped. */
+void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t,
+		       struct vmm_region *drop);
+
+int vmm_region_create(struct vmm_mem *mem,
+		      const struct vmm_mem_region_desc *d,
+		      struct vmm_region **out);
+void vmm_region_get(struct vmm_region *r);
+void vmm_region_put(struct vmm_region *r);
+/* Insert @r into mem's table (caller holds mem->lock); -EEXIST on overlap. */
+int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r);
+
+/* ---- lookup ------------------------------------------------------------- */
+struct vmm_hint {
+	uint64_t gen;
+	size_t idx;
+};
+extern __thread struct vmm_hint vmm_hint;
+
+static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
+{
+	return vmm_rcu_deref(mem->table);
+}
+
+/* Index of the region holding @gpa, or -1.  Inside an RCU read section. */
+static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
+{
+	size_t lo, hi, i = vmm_hint.idx;
+
+	if (likely(vmm_hint.gen == t->gen && i < t->n && gpa >= t->start[i] &&
+		   gpa <= t->last[i]))
+		return (ssize_t)i;
+	lo = 0;
+	hi = t->n;
+	while (lo < hi) {	/* first start > gpa */
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->start[mid] <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || gpa > t->last[lo - 1])
+		return -1;
+	vmm_hint.gen = t->gen;
+	vmm_hint.idx = lo - 1;
+	return (ssize_t)(lo - 1);
+}
+
+/*
+ * How much of [gpa, gpa + len) is backed contiguously from gpa, across
+ * adjacent regions (0 when gpa is unbacked).  len > 0 and gpa + len does not
+ * wrap (checked by callers).  *idx receives the first region's index.
+ * With @writable, a read-only region also ends the run.
+ */
+static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
+				uint64_t len, bool writable, ssize_t *idx)
+{
+	ssize_t i = vmm_find(t, gpa);
+	uint64_t done = 0, cur = gpa;
+
+	*idx = i;
+	if (i < 0)
+		return 0;
+	for (;;) {
+		const struct vmm_region *r = t->r[i];
+		uint64_t cap;
+
+		if (writable && (r->flags & VMM_MEM_REGION_READONLY))
+			break;
+		cap = r->last - cur + 1;
+		if (cap >= len - done)
+			return len;
+		done += cap;
+		cur += cap;
+		if ((size_t)i + 1 >= t->n || t->start[i + 1] != cur)
+			break;
+		i++;
+	}
+	return done;
+}
+
+/* Is any region of [gpa, gpa+len) read-only?  Range known to be backed. */
+bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+			uint64_t len);
+
+/* true if gpa + len would pass 2^64 (len > 0): the last byte wraps. */
+static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
+{
+	return len && gpa + (len - 1) < gpa;
+}
+
+/* ---- dirty log (dirty.c) ------------------------------------------------ */
+void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
+
+static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
+{
+	struct vmm_dirty *d = vmm_rcu_deref(r->dirty);
+
+	if (unlikely(d != NULL) && len)
+		vmm_dirty_set(d, gpa, len);
+}
+/* Mark [gpa, gpa+len) in every region it touches (inside RCU read side). */
+void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len);
+/* Give a new region a bitmap when logging is on (under mem->lock). */
+int vmm_dirty_region_init(struct vmm_mem *mem, struct vmm_region *r);
+void vmm_dirty_free(struct vmm_dirty *d);
+
+/* ---- copies ------------------------------------------------------------- */
+/* Copy that never tears aligned 2/4/8-byte units of a copy of <= 8 bytes. */
+static inline void vmm_copy(void *dst, const void *src, size_t n)
+{
+	if (n <= 8) {
+		uintptr_t a = (uintptr_t)dst | (uintptr_t)src;
+		uint8_t *d = dst;
+		const uint8_t *s = src;
+
+		if (n == 8 && !(a & 7)) {
+			__atomic_store_n((uint64_t *)d,
+					 __atomic_load_n((const uint64_t *)s,
+							 __ATOMIC_RELAXED),
+					 __ATOMIC_RELAXED);
+			return;
+		}
+		while (n) {
+			size_t u = (n >= 8 && !(a & 7)) ? 8 :
+				   (n >= 4 && !(a & 3)) ? 4 :
+				   (n >= 2 && !(a & 1)) ? 2 : 1;
+			switch (u) {
+			case 8:
+				__atomic_store_n((uint64_t *)d,
+					__atomic_load_n((const uint64_t *)s,
+							__ATOMIC_RELAXED),
+					__ATOMIC_RELAXED);
+				break;
+			case 4:
+				__atomic_store_n((uint32_t *)d,
+					__atomic_load_n((const uint32_t *)s,
+							__ATOMIC_RELAXED),
+					__ATOMIC_RELAXED);
+				break;
+			case 2:
+				__atomic_store_n((uint16_t *)d,
+					__atomic_load_n((const uint16_t *)s,
+							__ATOMIC_RELAXED),
+					__ATOMIC_RELAXED);
+				break;
+			default:
+				*d = *s;
+			}
+			d += u;
+			s += u;
+			n -= u;
+			a = (uintptr_t)d | (uintptr_t)s;
+		}
+		return;
+	}
+	memcpy(dst, src, n);
+}
+
+#endif

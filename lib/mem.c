@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The handle, the RCU-published region table, lookups and queries.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+__thread struct vmm_hint vmm_hint = { UINT64_MAX, 0 };
+
+static uint64_t table_gen;	/* atomic; 0 is never handed out */
+
+/* ---- versions ------------------------------------------------------------ */
+
+VMM_EXPORT unsigned int vmm_mem_version(void)
+{
+	return VMM_MEM_VERSION;
+}
+
+VMM_EXPORT const char *vmm_mem_version_string(void)
+{
+	return PACKAGE_VERSION;
+}
+
+/* ---- logging ------------------------------------------------------------- */
+
+void vmm_log(const struct vmm_mem *mem, int prio, const char *file, int line,
+	     const char *fn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mem->log_fn(mem->log_data, prio, file, line, fn, fmt, ap);
+	va_end(ap);
+}
+
+VMM_EXPORT int vmm_mem_set_log_fn(vmm_mem_t *mem, vmm_mem_log_fn fn,
+				  void *data)
+{
+	if (!mem)
+		return -EINVAL;
+	mem->log_fn = fn;
+	mem->log_data = data;
+	return 0;
+}
+
+VMM_EXPORT int vmm_mem_set_log_priority(vmm_mem_t *mem, int priority)
+{
+	if (!mem || priority < LOG_EMERG || priority > LOG_DEBUG)
+		return -EINVAL;
+	mem->log_priority = priority;
+	return 0;
+}
+
+VMM_EXPORT int vmm_mem_get_log_priority(const vmm_mem_t *mem)
+{
+	if (!mem)
+		return -EINVAL;
+	return mem->log_priority;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+struct vmm_table *vmm_table_alloc(size_t n)
+{
+	struct vmm_table *t;
+	size_t each = 2 * sizeof(uint64_t) + sizeof(struct vmm_region *);
+
+	if (n > (SIZE_MAX - sizeof(*t)) / each)
+		return NULL;
+	t = calloc(1, sizeof(*t) + n * each);
+	if (!t)
+		return NULL;
+	t->n = n;
+	t->start = (uint64_t *)(t + 1);
+	t->last = t->start + n;
+	t->r = (struct vmm_region **)(t->last + n);
+	t->gen = __atomic_add_fetch(&table_gen, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+void vmm_table_free(struct vmm_table *t)
+{
+	free(t);
+}
+
+static void table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
+{
+	t->r[i] = r;
+	t->start[i] = r->gpa;
+	t->last[i] = r->last;
+}
+
+void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t,
+		       struct vmm_region *drop)
+{
+	struct vmm_table *old = mem->table;
+
+	vmm_rcu_assign(mem->table, t);
+	vmm_synchronize();
+	vmm_table_free(old);
+	if (drop)
+		vmm_region_put(drop);
+}
+
+int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
+{
+	struct vmm_table *old = mem->table, *t;
+	size_t i, pos = 0;
+
+	for (i = 0; i < old->n; i++) {
+		if (old->start[i] <= r->last && r->gpa <= old->last[i]) {
+			verr(mem, "region [0x%llx, 0x%llx] overlaps region "
+			     "[0x%llx, 0x%llx]",
+			     (unsigned long long)r->gpa,
+			     (unsigned long long)r->last,
+			     (unsigned long long)old->start[i],
+			     (unsigned long long)old->last[i]);
+			return -EEXIST;
+		}
+		if (old->start[i] < r->gpa)
+			pos = i + 1;
+	}
+	t = vmm_table_alloc(old->n + 1);
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < pos; i++)
+		table_set(t, i, old->r[i]);
+	table_set(t, pos, r);
+	for (i = pos; i < old->n; i++)
+		table_set(t, i + 1, old->r[i]);
+	vmm_table_replace(mem, t, NULL);
+	return 0;
+}
+
+/* ---- handle -------------------------------------------------------------- */
+
+VMM_EXPORT int vmm_mem_new(vmm_mem_t **out)
+{
+	struct vmm_mem *mem;
+
+	if (!out)
+		return -EINVAL;
+	mem = calloc(1, sizeof(*mem));
+	if (!mem)
+		return -ENOMEM;
+	mem->table = vmm_table_alloc(0);
+	if (!mem->table) {
+		free(mem);
+		return -ENOMEM;
+	}
+	if (pthread_mutex_init(&mem->lock, NULL)) {
+		vmm_table_free(mem->table);
+		free(mem);
+		return -ENOMEM;
+	}
+	mem->refcnt = 1;
+	mem->log_priority = LOG_ERR;
+	*out = mem;
+	return 0;
+}
+
+VMM_EXPORT vmm_mem_t *vmm_mem_ref(vmm_mem_t *mem)
+{
+	if (mem)
+		__atomic_add_fetch(&mem->refcnt, 1, __ATOMIC_RELAXED);
+	return mem;
+}
+
+VMM_EXPORT vmm_mem_t *vmm_mem_unref(vmm_mem_t *mem)
+{
+	size_t i;
+
+	if (!mem)
+		return NULL;
+	if (__atomic_sub_fetch(&mem->refcnt, 1, __ATOMIC_ACQ_REL))
+		return NULL;
+	/* Last reference: no other thread can reach the handle any more. */
+	for (i = 0; i < mem->table->n; i++)
+		vmm_region_put(mem->table->r[i]);
+	vmm_table_free(mem->table);
+	pthread_mutex_destroy(&mem->lock);
+	free(mem);
+	return NULL;
+}
+
+/* ---- hot-plug ------------------------------------------------------------ */
+
+VMM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
+				  const struct vmm_mem_region_desc *desc,
+				  size_t desc_size)
+{
+	struct vmm_mem_region_desc d;
+	struct vmm_region *r;
+	int rc;
+
+	if (!mem || !desc || desc_size < VMM_MEM_REGION_DESC_SIZE_VER0)
+		return -EINVAL;
+	if (desc_size > sizeof(d)) {
+		const unsigned char *p = (const unsigned char *)desc;
+		size_t i;
+
+		for (i = sizeof(d); i < desc_size; i++)
+			if (p[i])
+				return -E2BIG;
+	}
+	memset(&d, 0, sizeof(d));
+	memcpy(&d, desc, desc_size < sizeof(d) ? desc_size : sizeof(d));
+
+	pthread_mutex_lock(&mem->lock);
+	rc = vmm_region_create(mem, &d, &r);
+	if (rc == 0) {
+		rc = vmm_dirty_region_init(mem, r);
+		if (rc == 0)
+			rc = vmm_table_insert_locked(mem, r);
+		if (rc)
+			vmm_region_put(r);
+	}
+	pthread_mutex_unlock(&mem->lock);
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
+				     uint64_t size)
+{
+	struct vmm_table *old, *t;
+	struct vmm_region *victim;
+	size_t i, j, pos;
+
+	if (!mem)
+		return -EINVAL;
+	pthread_mutex_lock(&mem->lock);
+	old = mem->table;
+	for (pos = 0; pos < old->n; pos++)
+		if (old->start[pos] == gpa && old->r[pos]->size == size)
+			break;
+	if (pos == old->n) {
+		pthread_mutex_unlock(&mem->lock);
+		vdbg(mem, "no region at 0x%llx of size 0x%llx",
+		     (unsigned long long)gpa, (unsigned long long)size);
+		return -ENOENT;
+	}
+	t = vmm_table_alloc(old->n - 1);
+	if (!t) {
+		pthread_mutex_unlock(&mem->lock);
+		return -ENOMEM;
+	}
+	victim = old->r[pos];
+	for (i = 0, j = 0; i < old->n; i++)
+		if (i != pos)
+			table_set(t, j++, old->r[i]);
+	vmm_table_replace(mem, t, victim);
+	pthread_mutex_unlock(&mem->lock);
+	return 0;
+}
+
+static int from_ranges(vmm_mem_t **out, size_t n,
+		       void (*get)(const void *, size_t,
+				   struct vmm_mem_region_desc *),
+		       const void *ranges)
+{
+	struct vmm_region **regs;
+	struct vmm_table *t;
+	vmm_mem_t *mem;
+	size_t i, made = 0;
+	int rc;
+
+	if (!out || !ranges || n == 0)
+		return -EINVAL;
+	rc = vmm_mem_new(&mem);
+	if (rc)
+		return rc;
+	regs = calloc(n, sizeof(*regs));
+	if (!regs) {
+		vmm_mem_unref(mem);
+		return -ENOMEM;
+	}
+	/* Like vm-memory: create every region first, in input order. */
+	for (i = 0; i < n; i++) {
+		struct vmm_mem_region_desc d;
+
+		get(ranges, i, &d);
+		rc = vmm_region_create(mem, &d, &regs[i]);
+		if (rc)
+			goto fail;
+		made++;
+	}
+	/* Then validate the order: unsorted first, then overlap. */
+	for (i = 1; i < n; i++) {
+		if (regs[i - 1]->gpa > regs[i]->gpa) {
+			rc = -EINVAL;
+			goto fail;
+		}
+		if (regs[i - 1]->last >= regs[i]->gpa) {
+			rc = -EEXIST;
+			goto fail;
+		}
+	}
+	t = vmm_table_alloc(n);
+	if (!t) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		table_set(t, i, regs[i]);
+	vmm_table_free(mem->table);
+	mem->table = t;
+	free(regs);
+	*out = mem;
+	return 0;
+fail:
+	for (i = 0; i < made; i++)
+		vmm_region_put(regs[i]);
+	free(regs);
+	vmm_mem_unref(mem);
+	return rc;
+}
+
+static void get_range(const void *p, size_t i, struct vmm_mem_region_desc *d)
+{
+	const struct vmm_mem_range *r = (const struct vmm_mem_range *)p + i;
+
+	memset(d, 0, sizeof(*d));
+	d->type = VMM_MEM_REGION_ANON;
+	d->gpa = r->gpa;
+	d->size = r->size;
+}
+
+static void get_file_range(const void *p, size_t i,
+			   struct vmm_mem_region_desc *d)
+{
+	const struct vmm_mem_file_range *r =
+		(const struct vmm_mem_file_range *)p + i;
+
+	memset(d, 0, sizeof(*d));
+	d->type = r->fd >= 0 ? VMM_MEM_REGION_FD : VMM_MEM_REGION_ANON;
+	/* A non-zero reserved field is refused as an unknown flag would be. */
+	d->flags = r->reserved ? ~0u : 0;
+	d->gpa = r->gpa;
+	d->size = r->size;
+	d->fd = r->fd;
+	d->fd_offset = r->fd >= 0 ? r->fd_offset : 0;
+}
+
+VMM_EXPORT int vmm_mem_new_from_ranges(vmm_mem_t **out,
+				       const struct vmm_mem_range *ranges,
+				       size_t n)
+{
+	return from_ranges(out, n, get_range, ranges);
+}
+
+VMM_EXPORT int
+vmm_mem_new_from_ranges_with_files(vmm_mem_t **out,
+				   const struct vmm_mem_file_range *ranges,
+				   size_t n)
+{
+	return from_ranges(out, n, get_file_range, ranges);
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+VMM_EXPORT int vmm_mem_num_regions(vmm_mem_t *mem)
+{
+	int n;
+
+	if (!mem)
+		return -EINVAL;
+	vmm_read_lock();
+	n = (int)vmm_table_get(mem)->n;
+	vmm_read_unlock();
+	return n;
+}
+
+static int fill_info(const struct vmm_region *r,
+		     struct vmm_mem_region_info *info, size_t info_size)
+{
+	struct vmm_mem_region_info i;
+
+	memset(&i, 0, sizeof(i));
+	i.gpa = r->gpa;
+	i.size = r->size;
+	i.hva = r->hva;
+	i.type = r->type;
+	i.flags = r->flags;
+	i.fd_offset = r->fd_offset;
+	i.vua = r->vua;
+	i.huge_page_size = r->huge_page_size;
+	i.page_size = r->page_size;
+	i.has_fd = r->fd >= 0;
+	i.domid = r->domid;
+	if (info_size > sizeof(i)) {
+		memset((char *)info + sizeof(i), 0, info_size - sizeof(i));
+		info_size = sizeof(i);
+	}
+	memcpy(info, &i, info_size);
+	return 0;
+}
+
+VMM_EXPORT int vmm_mem_region_info(vmm_mem_t *mem, unsigned int index,
+				   struct vmm_mem_region_info *info,
+				   size_t info_size)
+{
+	const struct vmm_table *t;
+	int rc = -ENOENT;
+
+	if (!mem || !info || info_size < VMM_MEM_REGION_INFO_SIZE_VER0)
+		return -EINVAL;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	if (index < t->n)
+		rc = fill_info(t->r[index], info, info_size);
+	vmm_read_unlock();
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_region_info_at(vmm_mem_t *mem, uint64_t gpa,
+				      struct vmm_mem_region_info *info,
+				      size_t info_size)
+{
+	const struct vmm_table *t;
+	ssize_t i;
+	int rc = -EFAULT;
+
+	if (!mem || !info || info_size < VMM_MEM_REGION_INFO_SIZE_VER0)
+		return -EINVAL;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = vmm_find(t, gpa);
+	if (i >= 0)
+		rc = fill_info(t->r[i], info, info_size);
+	vmm_read_unlock();
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_last_addr(vmm_mem_t *mem, uint64_t *last)
+{
+	const struct vmm_table *t;
+	int rc = -ENOENT;
+
+	if (!mem || !last)
+		return -EINVAL;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	if (t->n) {
+		*last = t->last[t->n - 1];
+		rc = 0;
+	}
+	vmm_read_unlock();
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_address_in_range(vmm_mem_t *mem, uint64_t gpa)
+{
+	int rc;
+
+	if (!mem)
+		return -EINVAL;
+	vmm_read_lock();
+	rc = vmm_find(vmm_table_get(mem), gpa) >= 0;
+	vmm_read_unlock();
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_check_range(vmm_mem_t *mem, uint64_t gpa, uint64_t len)
+{
+	ssize_t i;
+	int rc;
+
+	if (!mem)
+		return -EINVAL;
+	if (len == 0)
+		return 1;
+	if (vmm_wraps(gpa, len))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	rc = vmm_span(vmm_table_get(mem), gpa, len, false, &i) == len;
+	vmm_read_unlock();
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_checked_offset(vmm_mem_t *mem, uint64_t gpa,
+				      uint64_t offset, uint64_t *result)
+{
+	uint64_t a;
+	int rc;
+
+	if (!mem || !result)
+		return -EINVAL;
+	if (__builtin_add_overflow(gpa, offset, &a))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	rc = vmm_find(vmm_table_get(mem), a) >= 0 ? 0 : -EFAULT;
+	vmm_read_unlock();
+	if (rc == 0)
+		*result = a;
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_get_host_address(vmm_mem_t *mem, uint64_t gpa,
+					void **hva)
+{
+	return vmm_mem_get_slice(mem, gpa, 0, hva);
+}
+
+VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
+				 void **hva)
+{
+	const struct vmm_table *t;
+	const struct vmm_region *r;
+	ssize_t i;
+	int rc;
+
+	if (!mem || !hva)
+		return -EINVAL;
+	if (vmm_wraps(gpa, len))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = vmm_find(t, gpa);
+	if (i < 0) {
+		rc = -EFAULT;
+		goto out;
+	}
+	r = t->r[i];
+	if (!r->hva) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (len && len - 1 > r->last - gpa) {
+		ssize_t j;
+
+		rc = vmm_span(t, gpa, len, false, &j) == len ? -EXDEV : -EFAULT;
+		goto out;
+	}
+	*hva = r->hva + (gpa - r->gpa);
+	rc = 0;
+out:
+	vmm_read_unlock();
+	return rc;
+}
+
+bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+			uint64_t len)
+{
+	uint64_t end = gpa + (len - 1);
+
+	for (; (size_t)i < t->n && t->start[i] <= end; i++)
+		if (t->r[i]->flags & VMM_MEM_REGION_READONLY)
+			return true;
+	return false;
+}
+
+/* ---- address arithmetic -------------------------------------------------- */
+
+VMM_EXPORT int vmm_mem_gpa_add(uint64_t gpa, uint64_t n, uint64_t *out)
+{
+	uint64_t r;
+
+	if (!out)
+		return -EINVAL;
+	if (__builtin_add_overflow(gpa, n, &r))
+		return -EOVERFLOW;
+	*out = r;
+	return 0;
+}
+
+VMM_EXPORT int vmm_mem_gpa_sub(uint64_t gpa, uint64_t base, uint64_t *out)
+{
+	if (!out)
+		return -EINVAL;
+	if (base > gpa)
+		return -EOVERFLOW;
+	*out = gpa - base;
+	return 0;
+}
+
+VMM_EXPORT int vmm_mem_gpa_align_up(uint64_t gpa, uint64_t align,
+				    uint64_t *out)
+{
+	uint64_t r;
+
+	if (!out || align == 0 || (align & (align - 1)))
+		return -EINVAL;
+	if (__builtin_add_overflow(gpa, align - 1, &r))
+		return -EOVERFLOW;
+	*out = r & ~(align - 1);
+	return 0;
+}
+
+#ifdef VMM_TSAN
+char vmm_rcu_token;
+#endif

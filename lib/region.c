@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Region creation and teardown for the mmap backend: anonymous memory, file
+ * descriptors (regular files, memfds, hugetlbfs, devices) and host mappings
+ * made by the caller.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+
+static uint64_t host_page_size(void)
+{
+	static uint64_t ps;
+
+	if (!ps)
+		ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+/* The default huge page size from /proc/meminfo, or 0 if unknown. */
+static uint64_t default_huge_page_size(void)
+{
+	char line[128];
+	unsigned long long kb;
+	uint64_t r = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %llu kB", &kb) == 1) {
+			r = (uint64_t)kb * 1024;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* Flags each type accepts. */
+static uint32_t allowed_flags(uint32_t type)
+{
+	switch (type) {
+	case VMM_MEM_REGION_ANON:
+		return VMM_MEM_REGION_READONLY | VMM_MEM_REGION_HUGETLB |
+		       VMM_MEM_REGION_POPULATE;
+	case VMM_MEM_REGION_FD:
+		return VMM_MEM_REGION_READONLY | VMM_MEM_REGION_PRIVATE |
+		       VMM_MEM_REGION_POPULATE;
+	case VMM_MEM_REGION_HOST:
+		return VMM_MEM_REGION_READONLY;
+	case VMM_MEM_REGION_XEN_FOREIGN:
+		return VMM_MEM_REGION_READONLY;
+	case VMM_MEM_REGION_XEN_GRANT:
+		return VMM_MEM_REGION_READONLY | VMM_MEM_REGION_NO_ADVANCE_MAP;
+	}
+	return 0;
+}
+
+static int validate(struct vmm_mem *mem, const struct vmm_mem_region_desc *d)
+{
+	uint64_t ps = host_page_size(), end;
+
+	if (d->type > VMM_MEM_REGION_XEN_GRANT) {
+		verr(mem, "unknown region type %u", d->type);
+		return -EINVAL;
+	}
+	if (d->flags & ~allowed_flags(d->type)) {
+		verr(mem, "flags 0x%x do not apply to region type %u",
+		     d->flags, d->type);
+		return -EINVAL;
+	}
+	if (d->size == 0) {
+		verr(mem, "region at 0x%llx has size 0",
+		     (unsigned long long)d->gpa);
+		return -EINVAL;
+	}
+	if (__builtin_add_overflow(d->gpa, d->size, &end)) {
+		verr(mem, "region 0x%llx + 0x%llx passes the end of the guest "
+		     "address space", (unsigned long long)d->gpa,
+		     (unsigned long long)d->size);
+		return -EOVERFLOW;
+	}
+	if (d->size > SIZE_MAX - ps) {
+		verr(mem, "region size 0x%llx does not fit this host",
+		     (unsigned long long)d->size);
+		return -EOVERFLOW;
+	}
+	if (d->huge_page_size && !(d->flags & VMM_MEM_REGION_HUGETLB)) {
+		verr(mem, "huge_page_size given without VMM_MEM_REGION_HUGETLB");
+		return -EINVAL;
+	}
+	if (d->type != VMM_MEM_REGION_FD && d->type != VMM_MEM_REGION_XEN_FOREIGN &&
+	    d->type != VMM_MEM_REGION_XEN_GRANT && d->fd_offset) {
+		verr(mem, "fd_offset given for a region without a file");
+		return -EINVAL;
+	}
+	if (d->type != VMM_MEM_REGION_HOST && d->hva) {
+		verr(mem, "hva given for a region the library maps itself");
+		return -EINVAL;
+	}
+	switch (d->type) {
+	case VMM_MEM_REGION_FD:
+		if (d->fd < 0) {
+			verr(mem, "FD region without a file descriptor");
+			return -EINVAL;
+		}
+		if (d->fd_offset % ps) {
+			verr(mem, "file offset 0x%llx is not page-aligned",
+			     (unsigned long long)d->fd_offset);
+			return -EINVAL;
+		}
+		if (__builtin_add_overflow(d->fd_offset, d->size, &end) ||
+		    end > (uint64_t)INT64_MAX) {
+			verr(mem, "file offset 0x%llx + size 0x%llx overflows",
+			     (unsigned long long)d->fd_offset,
+			     (unsigned long long)d->size);
+			return -EOVERFLOW;
+		}
+		break;
+	case VMM_MEM_REGION_HOST:
+		if (!d->hva || (uintptr_t)d->hva % ps) {
+			verr(mem, "host mapping %p is NULL or not page-aligned",
+			     d->hva);
+			return -EINVAL;
+		}
+		if ((uint64_t)UINTPTR_MAX - (uintptr_t)d->hva < d->size - 1) {
+			verr(mem, "host mapping %p + 0x%llx wraps", d->hva,
+			     (unsigned long long)d->size);
+			return -EOVERFLOW;
+		}
+		break;
+	case VMM_MEM_REGION_XEN_FOREIGN:
+	case VMM_MEM_REGION_XEN_GRANT:
+		verr(mem, "Xen regions need libvmmem-xen");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int map_anon(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
+		    struct vmm_region *r, int prot)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	uint64_t align = host_page_size();
+	void *p;
+
+	if (d->flags & VMM_MEM_REGION_HUGETLB) {
+		uint64_t hps = d->huge_page_size;
+
+		if (hps && (!is_pow2(hps) || hps < align)) {
+			verr(mem, "huge page size 0x%llx is not a power of two "
+			     "above the page size", (unsigned long long)hps);
+			return -EINVAL;
+		}
+		if (!hps) {
+			hps = default_huge_page_size();
+			if (!hps) {
+				verr(mem, "this host has no huge pages");
+				return -EOPNOTSUPP;
+			}
+		} else {
+			flags |= (__builtin_ctzll(hps) << MAP_HUGE_SHIFT);
+		}
+		if (d->size % hps) {
+			verr(mem, "size 0x%llx is not a multiple of the huge "
+			     "page size 0x%llx", (unsigned long long)d->size,
+			     (unsigned long long)hps);
+			return -EINVAL;
+		}
+		/* No MAP_NORESERVE: a lack of huge pages fails here. */
+		flags |= MAP_HUGETLB;
+		r->huge_page_size = hps;
+		align = hps;
+	} else {
+		flags |= MAP_NORESERVE;
+	}
+	if (d->flags & VMM_MEM_REGION_POPULATE)
+		flags |= MAP_POPULATE;
+	r->page_size = align;
+	r->map_len = (size_t)((d->size + align - 1) & ~(align - 1));
+	p = mmap(NULL, r->map_len, prot, flags, -1, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		verr(mem, "mmap of 0x%zx anonymous bytes%s failed: %s",
+		     r->map_len, (flags & MAP_HUGETLB) ? " (huge pages)" : "",
+		     strerror(e));
+		return -e;
+	}
+	r->map_base = p;
+	r->hva = p;
+	r->owned = true;
+	return 0;
+}
+
+static int map_fd(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
+		  struct vmm_region *r, int prot)
+{
+	int flags = (d->flags & VMM_MEM_REGION_PRIVATE) ? MAP_PRIVATE : MAP_SHARED;
+	uint64_t align = host_page_size();
+	struct statfs sfs;
+	struct stat st;
+	void *p;
+
+	/* fstat and fstatfs never move the file position. */
+	if (fstat(d->fd, &st) < 0) {
+		int e = errno;
+
+		verr(mem, "fstat of fd %d failed: %s", d->fd, strerror(e));
+		return -e;
+	}
+	if (S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size < d->fd_offset + d->size) {
+		verr(mem, "file of fd %d has 0x%llx bytes, the region needs "
+		     "0x%llx", d->fd, (unsigned long long)st.st_size,
+		     (unsigned long long)(d->fd_offset + d->size));
+		return -EINVAL;
+	}
+	if (fstatfs(d->fd, &sfs) == 0 &&
+	    (unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
+		uint64_t hps = (uint64_t)sfs.f_bsize;
+
+		if (!is_pow2(hps) || d->size % hps || d->fd_offset % hps) {
+			verr(mem, "hugetlbfs region: size 0x%llx and offset "
+			     "0x%llx must be multiples of the huge page size "
+			     "0x%llx", (unsigned long long)d->size,
+			     (unsigned long long)d->fd_offset,
+			     (unsigned long long)hps);
+			return -EINVAL;
+		}
+		r->huge_page_size = hps;
+		r->flags |= VMM_MEM_REGION_HUGETLB;
+		align = hps;
+	} else {
+		flags |= MAP_NORESERVE;
+	}
+	if (d->flags & VMM_MEM_REGION_POPULATE)
+		flags |= MAP_POPULATE;
+	r->fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
+	if (r->fd < 0) {
+		int e = errno;
+
+		verr(mem, "cannot duplicate fd %d: %s", d->fd, strerror(e));
+		return -e;
+	}
+	r->page_size = align;
+	r->map_len = (size_t)((d->size + align - 1) & ~(align - 1));
+	p = mmap(NULL, r->map_len, prot, flags, r->fd, (off_t)d->fd_offset);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		verr(mem, "mmap of fd %d (0x%zx bytes at offset 0x%llx) "
+		     "failed: %s", d->fd, r->map_len,
+		     (unsigned long long)d->fd_offset, strerror(e));
+		close(r->fd);
+		r->fd = -1;
+		return -e;
+	}
+	r->map_base = p;
+	r->hva = p;
+	r->owned = true;
+	return 0;
+}
+
+int vmm_region_create(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
+		      struct vmm_region **out)
+{
+	int prot = PROT_READ | PROT_WRITE;
+	struct vmm_region *r;
+	int rc;
+
+	rc = validate(mem, d);
+	if (rc)
+		return rc;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->gpa = d->gpa;
+	r->size = d->size;
+	r->last = d->gpa + (d->size - 1);
+	r->type = d->type;
+	r->flags = d->flags;
+	r->fd = -1;
+	r->fd_offset = d->fd_offset;
+	r->vua = d->vua;
+	r->domid = d->domid;
+	r->refcnt = 1;
+	if (d->flags & VMM_MEM_REGION_READONLY)
+		prot = PROT_READ;
+
+	switch (d->type) {
+	case VMM_MEM_REGION_ANON:
+		rc = map_anon(mem, d, r, prot);
+		break;
+	case VMM_MEM_REGION_FD:
+		rc = map_fd(mem, d, r, prot);
+		break;
+	case VMM_MEM_REGION_HOST:
+		r->hva = d->hva;
+		r->page_size = host_page_size();
+		break;
+	}
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	vdbg(mem, "region [0x%llx, 0x%llx] type %u at %p",
+	     (unsigned long long)r->gpa, (unsigned long long)r->last, r->type,
+	     (void *)r->hva);
+	*out = r;
+	return 0;
+}
+
+void vmm_region_get(struct vmm_region *r)
+{
+	__atomic_add_fetch(&r->refcnt, 1, __ATOMIC_RELAXED);
+}
+
+void vmm_region_put(struct vmm_region *r)
+{
+	if (__atomic_sub_fetch(&r->refcnt, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (r->owned)
+		munmap(r->map_base, r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	vmm_dirty_free(r->dirty);
+	free(r);
+}

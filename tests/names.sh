@@ -1,0 +1,59 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The names check: every exported symbol is declared in the header, listed in
+# the version script and has a manual page, and nothing else is exported.
+set -u
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+so=$top_builddir/lib/.libs/libvmmem.so
+[ -f "$so" ] || { echo "names: $so not built"; exit 1; }
+command -v nm >/dev/null 2>&1 || { echo "names: nm not found"; exit 77; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# Exported: every defined dynamic symbol, with its version node.
+nm -D --defined-only --with-symbol-versions "$so" >"$tmp/nm" 2>/dev/null ||
+	nm -D --defined-only "$so" >"$tmp/nm"
+awk '$2 != "A" { print $3 }' "$tmp/nm" | sed 's/@.*//' | sort -u >"$tmp/exported"
+# Declared: functions marked VMM_MEM_EXPORT in the header.
+sed -n 's/.*VMM_MEM_EXPORT[^(]*[ *]\(vmm_mem_[a-z0-9_]*\)(.*/\1/p' \
+	"$top_srcdir/include/vmmem.h" | sort -u >"$tmp/declared"
+# Listed: the global part of the version script.
+sed -n '/global:/,/local:/p' "$top_srcdir/lib/libvmmem.sym" |
+	sed -n 's/^[[:space:]]*\(vmm_mem_[a-z0-9_]*\);.*/\1/p' | sort -u >"$tmp/listed"
+# Inline helpers in the header: documented like functions, never exported.
+sed -n 's/^VMM_MEM__RD(\([a-z0-9]*\),.*/\1/p; s/^VMM_MEM__END(\([a-z0-9]*\),.*/\1/p' \
+	"$top_srcdir/include/vmmem.h" |
+	while read -r t; do echo "vmm_mem_read_$t"; echo "vmm_mem_write_$t"; done |
+	sort -u >"$tmp/inline"
+
+n=$(wc -l <"$tmp/exported")
+[ "$n" -gt 0 ] || { echo "names: nothing exported"; exit 1; }
+if ! diff -u "$tmp/declared" "$tmp/exported"; then
+	echo "names: exported symbols differ from the header's declarations"; fail=1
+fi
+if ! diff -u "$tmp/listed" "$tmp/exported"; then
+	echo "names: exported symbols differ from the version script"; fail=1
+fi
+if grep -v ' A ' "$tmp/nm" | grep -v '@@LIBVMMEM_1.0' | grep -q .; then
+	if grep -q '@' "$tmp/nm"; then
+		echo "names: symbols outside the LIBVMMEM_1.0 node:"
+		grep -v ' A ' "$tmp/nm" | grep -v '@@LIBVMMEM_1.0'; fail=1
+	fi
+fi
+if [ "$(wc -l <"$tmp/inline")" -eq 0 ]; then
+	echo "names: found no inline helpers in the header"; fail=1
+fi
+for f in $(cat "$tmp/exported" "$tmp/inline"); do
+	if [ ! -f "$top_srcdir/man/$f.3" ]; then
+		echo "names: no manual page man/$f.3"; fail=1
+	fi
+	if grep -qx "$f" "$tmp/inline" && grep -qx "$f" "$tmp/exported"; then
+		echo "names: inline helper $f is also exported"; fail=1
+	fi
+done
+for f in libvmmem.7 vmmem.1; do
+	[ -f "$top_srcdir/man/$f" ] || { echo "names: no manual page man/$f"; fail=1; }
+done
+[ $fail = 0 ] && echo "names: $n exported functions, $(wc -l <"$tmp/inline") inline helpers: header, version script and manual pages agree"
+exit $fail

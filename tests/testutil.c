@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+vmm_mem_t *tu_mem_anon(const struct vmm_mem_range *r, size_t n)
+{
+	vmm_mem_t *m = NULL;
+	int rc = vmm_mem_new_from_ranges(&m, r, n);
+
+	ck_assert_msg(rc == 0, "vmm_mem_new_from_ranges: %d", rc);
+	ck_assert_ptr_nonnull(m);
+	return m;
+}
+
+int tu_add_anon(vmm_mem_t *m, uint64_t gpa, uint64_t size, uint32_t flags)
+{
+	struct vmm_mem_region_desc d;
+
+	memset(&d, 0, sizeof(d));
+	d.type = VMM_MEM_REGION_ANON;
+	d.flags = flags;
+	d.gpa = gpa;
+	d.size = size;
+	return vmm_mem_add_region(m, &d, sizeof(d));
+}
+
+int tu_add_fd(vmm_mem_t *m, uint64_t gpa, uint64_t size, int fd, uint64_t off,
+	      uint32_t flags)
+{
+	struct vmm_mem_region_desc d;
+
+	memset(&d, 0, sizeof(d));
+	d.type = VMM_MEM_REGION_FD;
+	d.flags = flags;
+	d.gpa = gpa;
+	d.size = size;
+	d.fd = fd;
+	d.fd_offset = off;
+	return vmm_mem_add_region(m, &d, sizeof(d));
+}
+
+int tu_memfd(size_t size)
+{
+	int fd = memfd_create("vmmem-test", MFD_CLOEXEC);
+
+	ck_assert_msg(fd >= 0, "memfd_create failed");
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	return fd;
+}
+
+int tu_tmpfile(size_t size)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vmmem-test-XXXXXX", dir ? dir : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	ck_assert_msg(fd >= 0, "mkostemp failed");
+	unlink(path);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	return fd;
+}
+
+void tu_pattern(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (unsigned char)x;
+	}
+}
+
+int tu_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the DIR's own descriptor */
+}
+
+int tu_is_mapped(const void *addr)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	uintptr_t a = (uintptr_t)addr, lo, hi;
+	char line[512];
+	int found = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 &&
+		    a >= lo && a < hi) {
+			found = 1;
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared helpers for the Check suites. */
+#ifndef VMMEM_TESTUTIL_H
+#define VMMEM_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vmmem.h>
+
+/* Build a memory of anonymous regions; fails the test on error. */
+vmm_mem_t *tu_mem_anon(const struct vmm_mem_range *r, size_t n);
+/* Add one anonymous region; returns the library's result. */
+int tu_add_anon(vmm_mem_t *m, uint64_t gpa, uint64_t size, uint32_t flags);
+/* Add one FD region; returns the library's result. */
+int tu_add_fd(vmm_mem_t *m, uint64_t gpa, uint64_t size, int fd,
+	      uint64_t off, uint32_t flags);
+/* A memfd of @size bytes (ftruncate), fails the test on error. */
+int tu_memfd(size_t size);
+/* An unlinked regular temporary file of @size bytes (sparse). */
+int tu_tmpfile(size_t size);
+/* Fill @buf with a pattern derived from @seed. */
+void tu_pattern(void *buf, size_t len, unsigned int seed);
+/* Number of open file descriptors of this process. */
+int tu_count_fds(void);
+/* 1 if /proc/self/maps has a mapping covering @addr. */
+int tu_is_mapped(const void *addr);
+/* Run a suite; returns the process exit status for main(). */
+int tu_run(Suite *s);
+
+#define TU_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
