@@ -20,8 +20,10 @@
  *    The data calls that document a partial count (vmm_mem_read(),
  *    vmm_mem_write(), the non-exact fd transfers) are the only ones that may
  *    have transferred a prefix, and they say how much.
- *  - Guest addresses, guest range lengths and file offsets are uint64_t.  Any
- *    gpa + len that would pass 2^64 is -EOVERFLOW.  Host buffer lengths are
+ *  - Guest addresses, guest range lengths and file offsets are uint64_t.  A
+ *    range [gpa, gpa + len) whose last byte would lie beyond 2^64 - 1 is
+ *    -EOVERFLOW (a range ending exactly at 2^64 is merely unbacked, since no
+ *    region includes GPA 2^64 - 1).  Host buffer lengths are
  *    size_t.  Lengths are in bytes unless a name says pages.
  *  - -EINVAL: NULL handle or pointer, unknown flag, bad size or order.
  *    -EFAULT: the guest address is not backed by any region.
@@ -239,7 +241,8 @@ struct vmm_mem_region_desc {
 	uint64_t huge_page_size;/* HUGETLB: 0 = default huge page size */
 };
 /** Size of the first version of struct vmm_mem_region_desc. */
-#define VMM_MEM_REGION_DESC_SIZE_VER0 64
+#define VMM_MEM_REGION_DESC_SIZE_VER0 \
+	(offsetof(struct vmm_mem_region_desc, huge_page_size) + sizeof(uint64_t))
 
 /**
  * vmm_mem_add_region - hot-add a region (vm-memory: GuestRegionMmap::new +
@@ -249,6 +252,13 @@ struct vmm_mem_region_desc {
  * @desc: the region; @desc_size: sizeof(*desc) as the caller knows it.
  *
  * Validation, before anything is mapped:
+ *  - @desc NULL, @desc_size below VMM_MEM_REGION_DESC_SIZE_VER0: -EINVAL;
+ *    @desc_size above sizeof(struct vmm_mem_region_desc) with a non-zero
+ *    byte beyond it: -E2BIG;
+ *  - flags per type: ANON takes READONLY, HUGETLB, POPULATE; FD takes
+ *    READONLY, PRIVATE, POPULATE (hugetlbfs is detected from the file);
+ *    HOST takes READONLY; fields that do not apply to the type (@fd_offset
+ *    without a file, @hva for a type the library maps) must be zero;
  *  - @size 0, unknown type or flag, flags that do not apply to the type,
  *    a negative @fd for FD, a NULL or unaligned @hva for HOST, an @fd_offset
  *    not page-aligned, a HUGETLB size that is not a multiple of the huge
@@ -344,7 +354,8 @@ struct vmm_mem_region_info {
 	uint32_t domid;		/* Xen regions: the domain */
 };
 /** Size of the first version of struct vmm_mem_region_info. */
-#define VMM_MEM_REGION_INFO_SIZE_VER0 72
+#define VMM_MEM_REGION_INFO_SIZE_VER0 \
+	(offsetof(struct vmm_mem_region_info, domid) + sizeof(uint32_t))
 
 /**
  * vmm_mem_num_regions - number of regions (vm-memory: num_regions).
@@ -437,8 +448,9 @@ VMM_MEM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa,
  * The copy runs across adjacent regions and stops at the first hole, the
  * end of memory or (for writes) a read-only region.  Returns the number of
  * bytes copied (> 0, possibly less than @len), 0 when @len is 0 (at any
- * address), -EFAULT when @gpa is unbacked, -EOVERFLOW when @gpa + @len
- * passes 2^64, -EINVAL.  Aligned 2-, 4- and 8-byte copies of a length of
+ * address), -EFAULT when @gpa is unbacked, -EOVERFLOW when the last byte,
+ * @gpa + @len - 1, would pass 2^64 - 1, -EINVAL (also for @len above
+ * SSIZE_MAX).  Aligned 2-, 4- and 8-byte copies of a length of
  * at most 8 are never torn.
  */
 VMM_MEM_EXPORT ssize_t vmm_mem_read(vmm_mem_t *mem, uint64_t gpa, void *buf,
@@ -493,7 +505,8 @@ VMM_MEM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa,
 /* Atomics                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/** Memory orders for vmm_mem_load() and vmm_mem_store() (C11 names). */
+/** Memory orders for vmm_mem_load() and vmm_mem_store() (C11 names and
+ *  values; 1, consume, is refused like every value not listed). */
 enum vmm_mem_order {
 	VMM_MEM_ORDER_RELAXED = 0,
 	VMM_MEM_ORDER_ACQUIRE = 2,	/* loads only */
@@ -532,9 +545,14 @@ VMM_MEM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa,
  * no bounce buffer and no 4 KiB cap.  @len is a guest range length in
  * bytes; the range must start at a backed @gpa (-EFAULT) and must not wrap
  * (-EOVERFLOW).  A @len of 0 returns 0 at once and touches neither guest
- * memory nor @fd.  fd errors are passed through as -errno.  Region pins
- * keep the memory mapped while a blocking call runs, so a concurrent
- * vmm_mem_remove_region() is safe; it completes after the call.
+ * memory nor @fd.  A negative @fd is -EBADF; other fd errors are passed
+ * through as -errno.  Transfers into guest memory refuse a read-only region
+ * at @gpa with -EACCES.  Each system call pins the regions it covers and
+ * runs outside the RCU read side, so a concurrent vmm_mem_remove_region()
+ * neither waits for a blocking call nor pulls the memory from under it: the
+ * removed region stays mapped until the call returns.  One call moves at
+ * most 0x7ffff000 bytes and 64 region fragments (Linux's per-call limit);
+ * the exact variants loop over as many calls as needed.
  */
 
 /**
@@ -569,7 +587,9 @@ VMM_MEM_EXPORT ssize_t vmm_mem_pwrite_to_fd(vmm_mem_t *mem, uint64_t gpa,
 /**
  * vmm_mem_read_exact_from_fd - fill exactly [@gpa, @gpa + @len) from @fd
  * (vm-memory: read_exact_volatile_from).  The whole range is validated
- * first (-EFAULT, -EACCES: nothing is read).  Short reads and EINTR are
+ * first in one table snapshot (-EFAULT, -EACCES: nothing is read).  Should
+ * a concurrent hot-remove open a hole later, the call stops there with
+ * -EFAULT and *@done says how far it got.  Short reads and EINTR are
  * retried; bytes land contiguously.  Returns 0; -ENODATA when end of file
  * came first; or the fd error.  *@done (may be NULL) always receives the
  * number of bytes that reached guest memory, also on failure.
@@ -581,6 +601,7 @@ VMM_MEM_EXPORT int vmm_mem_read_exact_from_fd(vmm_mem_t *mem, uint64_t gpa,
 /**
  * vmm_mem_write_all_to_fd - write all of [@gpa, @gpa + @len) to @fd
  * (vm-memory: write_all_volatile_to), retrying short writes and EINTR.
+ * The whole range is validated first, as for vmm_mem_read_exact_from_fd().
  * Returns 0; -EPIPE when a write returned 0; or the fd error (-EAGAIN for a
  * non-blocking fd that filled up).  *@done as above.
  */
@@ -763,7 +784,10 @@ VMM_MEM__RD(u64, uint64_t)
 		const unsigned char *b = (const unsigned char *)&raw;         \
 		type x = 0;                                                   \
 		unsigned int i;                                               \
-		int r = vmm_mem_read_exact(m, gpa, &raw, sizeof(raw));        \
+		int r;                                                        \
+		if (!v)                                                       \
+			return -EINVAL;                                       \
+		r = vmm_mem_read_exact(m, gpa, &raw, sizeof(raw));            \
 		if (r < 0)                                                    \
 			return r;                                             \
 		for (i = 0; i < (bits) / 8; i++)                              \

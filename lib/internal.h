@@ -15,6 +15,16 @@
 #define _LGPL_SOURCE
 #include <urcu-bp.h>
 
+/*
+ * The RCU read side runs on every access, and liburcu-bp keeps its reader
+ * pointer in thread-local storage of its own library.  Declared initial-exec,
+ * it costs one %fs-relative load instead of a __tls_get_addr call per use.
+ * Both libraries are then in the static TLS block: always so when a VMM links
+ * libvmmem, and for dlopen while the C library's static TLS surplus lasts.
+ */
+extern __thread struct urcu_bp_reader *urcu_bp_reader
+	__attribute__((tls_model("initial-exec")));
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -145,7 +155,8 @@ struct vmm_hint {
 	uint64_t gen;
 	size_t idx;
 };
-extern __thread struct vmm_hint vmm_hint;
+extern __thread struct vmm_hint vmm_hint
+	__attribute__((tls_model("initial-exec")));
 
 static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
 {
