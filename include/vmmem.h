@@ -330,10 +330,8 @@ VMM_MEM_EXPORT int vmm_mem_new_from_ranges(vmm_mem_t **out,
  * range (vm-memory: from_ranges_with_files): a range with @fd >= 0 becomes a
  * shared FD region at @fd_offset, otherwise an anonymous one.
  */
-VMM_MEM_EXPORT int
-vmm_mem_new_from_ranges_with_files(vmm_mem_t **out,
-				   const struct vmm_mem_file_range *ranges,
-				   size_t n);
+VMM_MEM_EXPORT int vmm_mem_new_from_ranges_with_files(
+	vmm_mem_t **out, const struct vmm_mem_file_range *ranges, size_t n);
 
 /**
  * struct vmm_mem_region_info - what the library reports about a region.

@@ -16,8 +16,11 @@ nm -D --defined-only --with-symbol-versions "$so" >"$tmp/nm" 2>/dev/null ||
 	nm -D --defined-only "$so" >"$tmp/nm"
 awk '$2 != "A" { print $3 }' "$tmp/nm" | sed 's/@.*//' | sort -u >"$tmp/exported"
 # Declared: functions marked VMM_MEM_EXPORT in the header.
-sed -n 's/.*VMM_MEM_EXPORT[^(]*[ *]\(vmm_mem_[a-z0-9_]*\)(.*/\1/p' \
-	"$top_srcdir/include/vmmem.h" | sort -u >"$tmp/declared"
+# (Declarations may span lines: join them, then take each declaration's
+# first "vmm_mem_NAME(".)
+tr '\n' ' ' <"$top_srcdir/include/vmmem.h" | sed 's/VMM_MEM_EXPORT/\n&/g' |
+	sed -n 's/^VMM_MEM_EXPORT[^;(]*[ *]\(vmm_mem_[a-z0-9_]*\)[[:space:]]*(.*/\1/p' |
+	sort -u >"$tmp/declared"
 # Listed: the global part of the version script.
 sed -n '/global:/,/local:/p' "$top_srcdir/lib/libvmmem.sym" |
 	sed -n 's/^[[:space:]]*\(vmm_mem_[a-z0-9_]*\);.*/\1/p' | sort -u >"$tmp/listed"
