@@ -265,9 +265,11 @@ struct vmm_mem_region_desc {
  *    page size: -EINVAL;
  *  - @gpa + @size beyond 2^64 - 1 (no region includes GPA 2^64 - 1, as in
  *    vm-memory), @fd_offset + @size beyond 2^63 - 1: -EOVERFLOW;
- *  - a regular file shorter than @fd_offset + @size: -EINVAL (checked with
- *    fstat, the file position never moves; devices, memfds of other types,
- *    pipes and the like are not size-checked);
+ *  - a regular file (fstat's S_ISREG, which includes memfds) shorter than
+ *    @fd_offset + @size: -EINVAL (the file position never moves); devices,
+ *    guest_memfd and other descriptors are not size-checked, mmap(2)
+ *    judges them;
+ *  - HUGETLB on a host without huge pages: -EOPNOTSUPP;
  *  - overlap with an existing region: -EEXIST;
  *  - a Xen type in libvmmem.so: -EOPNOTSUPP;
  *  - a size that does not fit the host's address space: -EOVERFLOW;
@@ -494,7 +496,8 @@ VMM_MEM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c,
  * @dst_gpa, overlapping ranges allowed (memmove semantics; vm-memory:
  * VolatileSlice::copy_to_volatile_slice between two guest slices).  Both
  * ranges may span adjacent regions.  All or nothing; the destination pages
- * are dirty-logged.  Returns 0, -EFAULT, -EACCES, -EOVERFLOW, -EINVAL.
+ * are dirty-logged.  @len 0 succeeds at any address.  Returns 0, -EFAULT,
+ * -EACCES, -EOVERFLOW, -EINVAL.
  */
 VMM_MEM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa,
 				uint64_t src_gpa, uint64_t len);
