@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * spec.c - numbers, region specs (GPA,SIZE[,file=PATH][,offset=N][,ro]) and
+ * turning a list of regions into a libvmmem guest memory.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmmem-tool.h"
+
+/*
+ * Parse an unsigned 64-bit number strictly: decimal, or hex after "0x"/"0X",
+ * then an optional binary suffix K, M, G, T (or KiB, MiB, GiB, TiB).  No
+ * sign, no white space, no octal, nothing after the suffix.  Returns 0, or
+ * -1 with *@why saying what is wrong.
+ */
+int vmmem_parse_u64(const char *s, uint64_t *out, const char **why)
+{
+	static const struct {
+		const char *name;
+		unsigned int shift;
+	} suffixes[] = {
+		{ "K", 10 }, { "KiB", 10 }, { "M", 20 }, { "MiB", 20 },
+		{ "G", 30 }, { "GiB", 30 }, { "T", 40 }, { "TiB", 40 },
+	};
+	unsigned int base = 10, shift = 0, digits = 0;
+	uint64_t v = 0;
+	size_t i;
+
+	if (!*s) {
+		*why = "empty";
+		return -1;
+	}
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++, digits++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned int)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned int)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned int)(*s - 'A' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base) {
+			*why = "too large (2^64 or more)";
+			return -1;
+		}
+		v = v * base + d;
+	}
+	if (!digits) {
+		*why = base == 16 ? "no hex digits after 0x" : "not a number";
+		return -1;
+	}
+	if (*s) {
+		for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			if (!strcmp(s, suffixes[i].name))
+				break;
+		if (i == sizeof(suffixes) / sizeof(suffixes[0])) {
+			*why = "trailing junk";
+			return -1;
+		}
+		shift = suffixes[i].shift;
+		if (v > UINT64_MAX >> shift) {
+			*why = "too large (2^64 or more)";
+			return -1;
+		}
+	}
+	*out = v << shift;
+	return 0;
+}
+
+/* vmmem_parse_u64() with a usage error naming @what; 0 or exit status. */
+int vmmem_parse_number(const char *what, const char *s, uint64_t *out)
+{
+	const char *why;
+
+	if (vmmem_parse_u64(s, out, &why))
+		return vmmem_usage_err("bad %s '%s': %s", what, s, why);
+	return 0;
+}
+
+static int spec_err(const char *spec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int spec_err(const char *spec, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return vmmem_usage_err("bad region spec '%s': %s", spec, msg);
+}
+
+static int spec_number(const char *spec, const char *what, const char *s,
+		       uint64_t *out)
+{
+	const char *why;
+
+	if (vmmem_parse_u64(s, out, &why))
+		return spec_err(spec, "%s '%s': %s", what, s, why);
+	return 0;
+}
+
+/*
+ * Parse GPA,SIZE[,file=PATH][,offset=N][,ro] into @r.  @r->file points
+ * into @r->owned, which vmmem_region_free() releases.  Returns 0, or
+ * VMMEM_EXIT_USAGE (VMMEM_EXIT_FAIL without memory) after printing what is
+ * wrong.
+ */
+int vmmem_parse_region(const char *spec, struct vmmem_region *r)
+{
+	bool have_offset = false;
+	char *field, *next;
+	unsigned int n;
+	long page;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->owned = strdup(spec);
+	if (!r->owned) {
+		vmmem_err("out of memory");
+		return VMMEM_EXIT_FAIL;
+	}
+	for (field = r->owned, n = 0; field && !ret; field = next, n++) {
+		next = strchr(field, ',');
+		if (next)
+			*next++ = '\0';
+		if (n == 0) {
+			ret = spec_number(spec, "GPA", field, &r->gpa);
+		} else if (n == 1) {
+			ret = spec_number(spec, "SIZE", field, &r->size);
+			if (!ret && !r->size)
+				ret = spec_err(spec, "SIZE must not be 0");
+		} else if (!strncmp(field, "file=", 5)) {
+			if (r->file)
+				ret = spec_err(spec, "file= given twice");
+			else if (!field[5])
+				ret = spec_err(spec, "file= needs a PATH");
+			r->file = field + 5;
+		} else if (!strncmp(field, "offset=", 7)) {
+			if (have_offset)
+				ret = spec_err(spec, "offset= given twice");
+			else
+				ret = spec_number(spec, "offset", field + 7,
+						  &r->offset);
+			have_offset = true;
+		} else if (!strcmp(field, "ro")) {
+			if (r->ro)
+				ret = spec_err(spec, "ro given twice");
+			r->ro = true;
+		} else if (!*field) {
+			ret = spec_err(spec, "empty field");
+		} else {
+			ret = spec_err(spec, "unknown option '%s'", field);
+		}
+	}
+	if (!ret && n < 2)
+		ret = spec_err(spec, "missing SIZE (GPA,SIZE)");
+	if (!ret && have_offset && !r->file)
+		ret = spec_err(spec, "offset= needs file=");
+	page = sysconf(_SC_PAGESIZE);
+	if (!ret && page > 0 && r->offset % (uint64_t)page)
+		ret = spec_err(spec,
+			       "offset= 0x%" PRIx64
+			       " is not a multiple of the page size (%ld)",
+			       r->offset, page);
+	if (ret)
+		vmmem_region_free(r);
+	return ret;
+}
+
+/* Release what vmmem_parse_region() allocated. */
+void vmmem_region_free(struct vmmem_region *r)
+{
+	free(r->owned);
+	r->owned = NULL;
+	r->file = NULL;
+}
+
+/*
+ * "640 KiB", "64 MiB", "5 GiB": in the largest binary unit the size
+ * reaches, exact when it is a whole number of that unit, else with two
+ * decimals ("144.63 MiB"); "1000 bytes" below 1 KiB.
+ */
+void vmmem_format_size(char *buf, size_t len, uint64_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	unsigned int u = 0, shift = 10;
+
+	if (size < 1024) {
+		snprintf(buf, len, "%" PRIu64 " bytes", size);
+		return;
+	}
+	while (u + 1 < sizeof(units) / sizeof(units[0]) &&
+	       size >> (shift + 10)) {
+		shift += 10;
+		u++;
+	}
+	if (size & ((UINT64_C(1) << shift) - 1))
+		snprintf(buf, len, "%.2f %s",
+			 (double)size / (double)(UINT64_C(1) << shift),
+			 units[u]);
+	else
+		snprintf(buf, len, "%" PRIu64 " %s", size >> shift, units[u]);
+}
+
+/* The library's explanations of refused requests, on stderr. */
+static void log_fn(void *data, int priority, const char *file, int line,
+		   const char *fn, const char *format, va_list args)
+{
+	char msg[1024];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), format, args);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	vmmem_err("%s", msg);
+}
+
+static void range_str(char *buf, size_t len, uint64_t gpa, uint64_t size)
+{
+	/* the end is exclusive; print 2^64 rather than wrapping to 0 */
+	if (size && gpa + size - 1 == UINT64_MAX)
+		snprintf(buf, len, "[0x%" PRIx64 ", 2^64)", gpa);
+	else if (size - 1 > UINT64_MAX - gpa)
+		snprintf(buf, len, "[0x%" PRIx64 ", 0x%" PRIx64 " + 0x%" PRIx64
+			 ")", gpa, gpa, size);
+	else
+		snprintf(buf, len, "[0x%" PRIx64 ", 0x%" PRIx64 ")", gpa,
+			 gpa + size);
+}
+
+/*
+ * Create a guest memory holding @n regions, with the library's log routed
+ * to stderr.  Returns 0 with *@out set, or VMMEM_EXIT_FAIL after printing
+ * which region was refused and why.
+ */
+int vmmem_mem_open(vmm_mem_t **out, const struct vmmem_region *r, size_t n)
+{
+	vmm_mem_t *mem;
+	size_t i;
+	int ret;
+
+	ret = vmm_mem_new(&mem);
+	if (ret < 0) {
+		vmmem_err("cannot create a guest memory: %s",
+			  vmmem_strerror(ret));
+		return VMMEM_EXIT_FAIL;
+	}
+	vmm_mem_set_log_fn(mem, log_fn, NULL);
+	for (i = 0; i < n; i++) {
+		struct vmm_mem_region_desc d;
+		char range[96];
+		int fd = r[i].fd;
+
+		range_str(range, sizeof(range), r[i].gpa, r[i].size);
+		memset(&d, 0, sizeof(d));
+		d.type = VMM_MEM_REGION_ANON;
+		d.flags = r[i].ro ? VMM_MEM_REGION_READONLY : 0;
+		d.gpa = r[i].gpa;
+		d.size = r[i].size;
+		d.fd = -1;
+		if (r[i].file && fd < 0) {
+			fd = open(r[i].file,
+				  (r[i].ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+			if (fd < 0) {
+				vmmem_err("region %zu %s: %s: %s", i, range,
+					  r[i].file, strerror(errno));
+				vmm_mem_unref(mem);
+				return VMMEM_EXIT_FAIL;
+			}
+		}
+		if (fd >= 0) {
+			d.type = VMM_MEM_REGION_FD;
+			d.fd = fd;
+			d.fd_offset = r[i].offset;
+		}
+		ret = vmm_mem_add_region(mem, &d, sizeof(d));
+		if (fd >= 0 && fd != r[i].fd)
+			close(fd);	/* the library keeps its own dup */
+		if (ret < 0) {
+			if (r[i].file)
+				vmmem_err("cannot add region %zu %s (file %s "
+					  "offset 0x%" PRIx64 "): %s", i, range,
+					  r[i].file, r[i].offset,
+					  vmmem_strerror(ret));
+			else
+				vmmem_err("cannot add region %zu %s: %s", i,
+					  range, vmmem_strerror(ret));
+			vmm_mem_unref(mem);
+			return VMMEM_EXIT_FAIL;
+		}
+	}
+	*out = mem;
+	return VMMEM_EXIT_OK;
+}
+
+static const struct vmmem_region *find_spec(const struct vmmem_region *r,
+					    size_t n, uint64_t gpa)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].gpa == gpa)
+			return &r[i];
+	return NULL;
+}
+
+/*
+ * Print the regions of @mem as the library reports them, in GPA order,
+ * naming each backing from @r (the specs they were made from).
+ */
+void vmmem_print_layout(FILE *out, vmm_mem_t *mem,
+			const struct vmmem_region *r, size_t n)
+{
+	struct vmm_mem_region_info info;
+	uint64_t total = 0;
+	char size[32];
+	unsigned int i;
+	int count = vmm_mem_num_regions(mem);
+
+	fprintf(out, "%-3s %-18s  %-18s  %-9s  %s\n", "#", "GPA start",
+		"GPA end (excl.)", "size", "backing");
+	for (i = 0; count > 0 && i < (unsigned int)count; i++) {
+		const struct vmmem_region *s;
+		char end[24];
+
+		if (vmm_mem_region_info(mem, i, &info, sizeof(info)) < 0)
+			break;
+		s = find_spec(r, n, info.gpa);
+		vmmem_format_size(size, sizeof(size), info.size);
+		if (info.gpa + info.size - 1 == UINT64_MAX)
+			snprintf(end, sizeof(end), "2^64");
+		else
+			snprintf(end, sizeof(end), "0x%016" PRIx64,
+				 info.gpa + info.size);
+		fprintf(out, "%-3u 0x%016" PRIx64 "  %-18s  %-9s  ", i,
+			info.gpa, end, size);
+		if (s && s->file)
+			fprintf(out, "file %s offset 0x%" PRIx64, s->file,
+				info.fd_offset);
+		else if (s && s->label)
+			fprintf(out, "%s offset 0x%" PRIx64, s->label,
+				info.fd_offset);
+		else if (info.has_fd)
+			fprintf(out, "fd offset 0x%" PRIx64, info.fd_offset);
+		else
+			fputs("anonymous", out);
+		if (info.flags & VMM_MEM_REGION_READONLY)
+			fputs(", read-only", out);
+		if (info.page_size &&
+		    info.page_size != (uint64_t)sysconf(_SC_PAGESIZE)) {
+			vmmem_format_size(size, sizeof(size), info.page_size);
+			fprintf(out, ", %s pages", size);
+		}
+		fputc('\n', out);
+		total += info.size;
+	}
+	vmmem_format_size(size, sizeof(size), total);
+	fprintf(out, "%d region%s, %s\n", count, count == 1 ? "" : "s", size);
+}
