@@ -546,8 +546,8 @@ VMM_MEM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa,
  * no bounce buffer and no 4 KiB cap.  @len is a guest range length in
  * bytes; the range must start at a backed @gpa (-EFAULT) and must not wrap
  * (-EOVERFLOW).  A @len of 0 returns 0 at once and touches neither guest
- * memory nor @fd.  A negative @fd is -EBADF; other fd errors are passed
- * through as -errno.  Transfers into guest memory refuse a read-only region
+ * memory nor @fd.  A negative @fd is -EBADF (also with @len 0); other fd
+ * errors are passed through as -errno.  Transfers into guest memory refuse a read-only region
  * at @gpa with -EACCES.  Each system call pins the regions it covers and
  * runs outside the RCU read side, so a concurrent vmm_mem_remove_region()
  * neither waits for a blocking call nor pulls the memory from under it: the
@@ -580,7 +580,8 @@ VMM_MEM_EXPORT ssize_t vmm_mem_pread_from_fd(vmm_mem_t *mem, uint64_t gpa,
 					     uint64_t offset);
 
 /** vmm_mem_pwrite_to_fd - vmm_mem_write_to_fd() at file @offset with
- *  pwritev. */
+ *  pwritev.  Every positioned call refuses @offset above INT64_MAX or
+ *  @offset + @len beyond INT64_MAX with -EOVERFLOW. */
 VMM_MEM_EXPORT ssize_t vmm_mem_pwrite_to_fd(vmm_mem_t *mem, uint64_t gpa,
 					    int fd, uint64_t len,
 					    uint64_t offset);
@@ -694,7 +695,8 @@ VMM_MEM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written);
  * fill, copy, store, every fd-to-guest transfer, and writable mappings at
  * vmm_mem_unmap().  Reads never mark, nor do failed or zero-length writes.
  * Regions added while logging is on are logged from their first byte.  The
- * log starts clean.
+ * log starts clean.  Bytes that reached guest memory are marked even when
+ * the call then fails (an exact fd read that hit end of file, say).
  * Returns 0, -EBUSY (already on; stop it first to change the page size),
  * -EINVAL, -ENOMEM.
  */
