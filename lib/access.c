@@ -173,7 +173,9 @@ VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
 			struct vmm_region *r = t->r[i++];
 			uint64_t n = MIN(len, r->last - gpa + 1);
 
+			vmm_guest_begin();
 			memset(r->hva + (gpa - r->gpa), c, (size_t)n);
+			vmm_guest_end();
 			vmm_mark(r, gpa, n);
 			gpa += n;
 			len -= n;
@@ -227,7 +229,9 @@ VMM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa, uint64_t src_gpa,
 			uint8_t *s = host_of(t, src_gpa + pos, &sl, &sr);
 
 			n = MIN(MIN(dl, sl), len - pos);
+			vmm_guest_begin();
 			memmove(d, s, (size_t)n);
+			vmm_guest_end();
 			vmm_mark(dr, dst_gpa + pos, n);
 			pos += n;
 		}
@@ -247,8 +251,10 @@ VMM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa, uint64_t src_gpa,
 			n = MIN(MIN(dn, sn), end);
 			dl = dst_gpa + end - n;
 			sl = src_gpa + end - n;
+			vmm_guest_begin();
 			memmove(dr->hva + (dl - dr->gpa), sr->hva + (sl - sr->gpa),
 				(size_t)n);
+			vmm_guest_end();
 			vmm_mark(dr, dl, n);
 			end -= n;
 		}

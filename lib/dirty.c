@@ -289,15 +289,31 @@ VMM_EXPORT int vmm_mem_dirty_log_test(vmm_mem_t *mem, uint64_t gpa)
 	if (i < 0) {
 		rc = -EFAULT;
 	} else {
-		d = vmm_rcu_deref(t->r[i]->dirty);
-		if (!d) {
-			rc = -ENOENT;
-		} else {
-			uint64_t b = (gpa >> d->page_shift) - d->first_page;
+		/* A log page larger than the host page may be shared by
+		 * adjacent regions, each with its own bitmap: the page is
+		 * dirty if any of them says so, as a harvest would. */
+		uint64_t page, first, last;
+		size_t j;
 
-			rc = (__atomic_load_n(&d->words[b >> 6],
-					      __ATOMIC_ACQUIRE) >>
-			      (b & 63)) & 1;
+		rc = -ENOENT;
+		d = vmm_rcu_deref(t->r[i]->dirty);
+		if (d) {
+			page = gpa >> d->page_shift;
+			first = page << d->page_shift;
+			last = first + ((UINT64_C(1) << d->page_shift) - 1);
+			rc = 0;
+			for (j = first_at_or_after(t, first);
+			     j < t->n && t->start[j] <= last && rc == 0; j++) {
+				struct vmm_dirty *e = vmm_rcu_deref(t->r[j]->dirty);
+				uint64_t b;
+
+				if (!e || e->page_shift != d->page_shift)
+					continue;
+				b = page - e->first_page;
+				rc = (__atomic_load_n(&e->words[b >> 6],
+						      __ATOMIC_ACQUIRE) >>
+				      (b & 63)) & 1;
+			}
 		}
 	}
 	vmm_read_unlock();

@@ -53,6 +53,14 @@ extern __thread struct urcu_bp_reader *urcu_bp_reader
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char vmm_rcu_token;
+/* Guest memory is shared with the guest and other agents: racing on its
+ * bytes is by design (a migration copy beside a vCPU's writes), so TSan is
+ * told not to watch the library's plain copies of guest data.  Atomics and
+ * all of the library's own state stay instrumented. */
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#define vmm_guest_begin() __tsan_ignore_thread_begin()
+#define vmm_guest_end() __tsan_ignore_thread_end()
 #define vmm_read_lock() rcu_read_lock()
 #define vmm_read_unlock()                                                     \
 	do {                                                                  \
@@ -65,6 +73,8 @@ extern char vmm_rcu_token;
 		__tsan_acquire(&vmm_rcu_token);                               \
 	} while (0)
 #else
+#define vmm_guest_begin() do { } while (0)
+#define vmm_guest_end() do { } while (0)
 #define vmm_read_lock() rcu_read_lock()
 #define vmm_read_unlock() rcu_read_unlock()
 #define vmm_synchronize() synchronize_rcu()
@@ -248,7 +258,7 @@ void vmm_dirty_free(struct vmm_dirty *d);
 
 /* ---- copies ------------------------------------------------------------- */
 /* Copy that never tears aligned 2/4/8-byte units of a copy of <= 8 bytes. */
-static inline void vmm_copy(void *dst, const void *src, size_t n)
+static inline void vmm_copy_raw(void *dst, const void *src, size_t n)
 {
 	if (n <= 8) {
 		uintptr_t a = (uintptr_t)dst | (uintptr_t)src;
@@ -296,6 +306,13 @@ static inline void vmm_copy(void *dst, const void *src, size_t n)
 		return;
 	}
 	memcpy(dst, src, n);
+}
+
+static inline void vmm_copy(void *dst, const void *src, size_t n)
+{
+	vmm_guest_begin();
+	vmm_copy_raw(dst, src, n);
+	vmm_guest_end();
 }
 
 #endif
