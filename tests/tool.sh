@@ -153,6 +153,8 @@ if run 0 "$vmmem" demo; then
 	out_has 'libc'
 	out_has 'crosses GPA 0x4100000'
 	out_has 'FNV-1a 64: source (0x[0-9a-f]{16}), guest \1, copy \1: identical'
+	out_has 'harvested [1-9][0-9]* dirty pages; copied [1-9][0-9]* pages'
+	out_has 'source and destination equal over [0-9]+ MiB; the log is clean again \(0 dirty pages\)'
 	[ -s "$tmp/err" ] && fail "demo wrote to stderr"
 fi
 # an odd-sized generated file, and the smallest one that can cross

@@ -20,6 +20,7 @@
  * steps (e.g. a migration: dirty-log harvest and copy of the dirty pages
  * into a second guest memory) slot in without touching the others.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -62,6 +63,8 @@ struct demo {
 	uint64_t load_gpa;	/* the file lands at [load_gpa, + src_size) */
 	uint64_t in_ram;	/* how much of it lands in R_RAM */
 	int copy_fd;		/* the second temporary file */
+	vmm_mem_t *dst;		/* the migration destination */
+	uint64_t page_size;	/* dirty log page size */
 };
 
 /* 64-bit FNV-1a, continued from @h. */
@@ -595,16 +598,160 @@ static int step_holes(struct demo *d)
 }
 
 /*
+ * Live migration, in miniature.  "log" builds the destination, an anonymous
+ * guest memory of the same layout, starts the dirty log on the source and
+ * copies everything once (the bulk phase of a migration).  Every later step
+ * writes the source only through the library, so the log sees it all.
+ * "migrate" harvests the log with clear, copies only the dirty pages, and
+ * checks that source and destination are now equal byte for byte.
+ */
+static int step_log(struct demo *d)
+{
+	struct vmm_mem_range ranges[R_COUNT];
+	unsigned char *buf;
+	int64_t ps;
+	int i, ret;
+
+	for (i = 0; i < R_COUNT; i++) {
+		ranges[i].gpa = d->layout[i].gpa;
+		ranges[i].size = d->layout[i].size;
+	}
+	ret = vmm_mem_new_from_ranges(&d->dst, ranges, R_COUNT);
+	if (ret < 0) {
+		vmmem_err("demo: destination memory: %s", vmmem_strerror(ret));
+		return VMMEM_EXIT_FAIL;
+	}
+	ret = vmm_mem_dirty_log_start(d->mem, 0);
+	ps = vmm_mem_dirty_log_page_size(d->mem);
+	if (ret < 0 || ps <= 0) {
+		vmmem_err("demo: vmm_mem_dirty_log_start: %s",
+			  vmmem_strerror(ret < 0 ? ret : (int)ps));
+		return VMMEM_EXIT_FAIL;
+	}
+	d->page_size = (uint64_t)ps;
+	buf = malloc(MiB);
+	if (!buf)
+		return VMMEM_EXIT_FAIL;
+	for (i = 0; i < R_COUNT && !ret; i++) {
+		uint64_t off;
+
+		for (off = 0; off < d->layout[i].size && !ret; off += MiB) {
+			uint64_t gpa = d->layout[i].gpa + off;
+			size_t n = (size_t)(d->layout[i].size - off < MiB ?
+					    d->layout[i].size - off : MiB);
+
+			ret = vmm_mem_read_exact(d->mem, gpa, buf, n);
+			if (!ret)
+				ret = vmm_mem_write_exact(d->dst, gpa, buf, n);
+		}
+	}
+	free(buf);
+	if (ret < 0) {
+		vmmem_err("demo: bulk copy: %s", vmmem_strerror(ret));
+		return VMMEM_EXIT_FAIL;
+	}
+	printf("  dirty log on, %" PRIu64 "-byte pages; bulk copy of every "
+	       "region into a second guest memory done\n", d->page_size);
+	return VMMEM_EXIT_OK;
+}
+
+static int step_migrate(struct demo *d)
+{
+	uint64_t last, npages, words, p, copied = 0, total = 0;
+	uint64_t *bitmap;
+	unsigned char *page, *other;
+	int64_t dirty;
+	int i, ret = 0;
+
+	if (vmm_mem_last_addr(d->mem, &last) < 0)
+		return VMMEM_EXIT_FAIL;
+	npages = last / d->page_size + 1;
+	words = (npages + 63) / 64;
+	bitmap = calloc(words, sizeof(*bitmap));
+	page = malloc(d->page_size);
+	other = malloc(d->page_size);
+	if (!bitmap || !page || !other) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	dirty = vmm_mem_dirty_log_get(d->mem, 0, npages, bitmap,
+				      VMM_MEM_DIRTY_LOG_CLEAR);
+	if (dirty < 0) {
+		ret = (int)dirty;
+		goto out;
+	}
+	for (p = 0; p < npages && !ret; p++) {
+		uint64_t gpa = p * d->page_size;
+
+		if (!(bitmap[p / 64] >> (p % 64) & 1))
+			continue;
+		/* a dirty page is backed: it is inside one of the regions */
+		ret = vmm_mem_read_exact(d->mem, gpa, page, d->page_size);
+		if (!ret)
+			ret = vmm_mem_write_exact(d->dst, gpa, page,
+						  d->page_size);
+		copied++;
+	}
+	if (ret < 0)
+		goto out;
+	printf("  harvested %" PRId64 " dirty pages; copied %" PRIu64
+	       " pages (%" PRIu64 " KiB) instead of the whole memory\n",
+	       dirty, copied, copied * d->page_size / KiB);
+
+	/* Source and destination must now be equal, page by page. */
+	for (i = 0; i < R_COUNT && !ret; i++) {
+		uint64_t off;
+
+		for (off = 0; off < d->layout[i].size && !ret;
+		     off += d->page_size) {
+			uint64_t gpa = d->layout[i].gpa + off;
+			size_t n = (size_t)(d->layout[i].size - off <
+						    d->page_size ?
+					    d->layout[i].size - off :
+					    d->page_size);
+
+			ret = vmm_mem_read_exact(d->mem, gpa, page, n);
+			if (!ret)
+				ret = vmm_mem_read_exact(d->dst, gpa, other, n);
+			if (!ret && memcmp(page, other, n)) {
+				vmmem_err("demo: MISMATCH: source and "
+					  "destination differ in the page at "
+					  "GPA 0x%" PRIx64, gpa);
+				ret = 1;
+			}
+			total += n;
+		}
+	}
+	if (!ret) {
+		dirty = vmm_mem_dirty_log_get(d->mem, 0, npages, bitmap, 0);
+		printf("  source and destination equal over %" PRIu64
+		       " MiB; the log is clean again (%" PRId64
+		       " dirty pages)\n", total / MiB, dirty);
+		if (dirty != 0) {
+			vmmem_err("demo: MISMATCH: %" PRId64 " pages dirty "
+				  "after the final harvest", dirty);
+			ret = 1;
+		}
+	}
+out:
+	free(bitmap);
+	free(page);
+	free(other);
+	if (ret < 0)
+		vmmem_err("demo: migration: %s", vmmem_strerror(ret));
+	return ret ? VMMEM_EXIT_FAIL : VMMEM_EXIT_OK;
+}
+
+/*
  * The steps, in order; each returns an exit status and stops the demo on
- * failure.  A migration step goes here too: one placed before "load" can
- * start the dirty log, one after "atomics" harvest it and copy the dirty
- * pages into a second guest memory built from d->layout.
+ * failure.
  */
 static const struct demo_step {
 	const char *name;
 	int (*run)(struct demo *d);
 } steps[] = {
 	{ "layout", step_layout },
+	{ "log", step_log },
 	{ "load", step_load },
 	{ "save", step_save },
 	{ "checksum", step_checksum },
@@ -612,11 +759,13 @@ static const struct demo_step {
 	{ "scalars", step_scalars },
 	{ "atomics", step_atomics },
 	{ "holes", step_holes },
+	{ "migrate", step_migrate },
 };
 
 static void demo_cleanup(struct demo *d)
 {
 	vmm_mem_unref(d->mem);
+	vmm_mem_unref(d->dst);
 	if (d->src_fd >= 0)
 		close(d->src_fd);
 	if (d->backing_fd >= 0)
