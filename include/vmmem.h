@@ -727,7 +727,12 @@ VMM_MEM_EXPORT int64_t vmm_mem_dirty_log_page_size(vmm_mem_t *mem);
  * bits past @npages in the last word).  With VMM_MEM_DIRTY_LOG_CLEAR, the
  * bits read are cleared in the same atomic operation, word by word: a write
  * racing with the harvest is reported either by this harvest or by the next
- * one, never lost.  Returns the number of dirty pages reported, -ENOENT
+ * one, never lost.  A harvest with CLEAR waits for an RCU grace period
+ * before it returns, so that the data of every write it reports is
+ * visible to the caller's copy of the page (writers skip the atomic OR
+ * when their bit is already set); call it from a migration thread, not
+ * from inside a log callback.  Returns the number of dirty pages reported,
+ * -ENOENT
  * (logging off), -EINVAL (misaligned @gpa, unknown flags, NULL @bitmap with
  * @npages > 0), -EOVERFLOW (window passes 2^64).
  */

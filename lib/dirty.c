@@ -52,7 +52,11 @@ void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 		if (n > last - p + 1)
 			n = last - p + 1;
 		mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << bit;
-		__atomic_fetch_or(&d->words[p >> 6], mask, __ATOMIC_RELEASE);
+		/* see vmm_mark(): no locked op when every bit is set */
+		if ((__atomic_load_n(&d->words[p >> 6], __ATOMIC_RELAXED) &
+		     mask) != mask)
+			__atomic_fetch_or(&d->words[p >> 6], mask,
+					  __ATOMIC_RELEASE);
 		p += n;
 	}
 }
@@ -174,6 +178,7 @@ VMM_EXPORT int vmm_mem_dirty_log_stop(vmm_mem_t *mem)
 	}
 	__atomic_store_n(&mem->dirty_page_shift, 0, __ATOMIC_RELEASE);
 	vmm_synchronize();
+	vmm_table_free_retired(mem);
 	for (i = 0; i < t->n; i++)
 		vmm_dirty_free(old[i]);
 	free(old);
@@ -199,10 +204,9 @@ static uint64_t take(struct vmm_dirty *d, uint64_t b, uint64_t n, bool clear)
 	uint64_t *w = &d->words[b >> 6], sh = b & 63, old;
 	uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << sh;
 
-	if (clear)
+	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	if (clear && (old & mask))	/* a clean word needs no locked op */
 		old = __atomic_fetch_and(w, ~mask, __ATOMIC_ACQ_REL);
-	else
-		old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
 	return (old & mask) >> sh;
 }
 
@@ -264,11 +268,18 @@ VMM_EXPORT int64_t vmm_mem_dirty_log_get(vmm_mem_t *mem, uint64_t gpa,
 		}
 	}
 	vmm_read_unlock();
+	/* Writers skip the atomic OR when their bit is already set (see
+	 * vmm_mark()): wait until every write that may have seen a bit this
+	 * harvest cleared has left its read-side section, so that its data
+	 * is visible to the caller's copy of the page. */
+	if (flags & VMM_MEM_DIRTY_LOG_CLEAR)
+		vmm_synchronize();
 	/* A page shared by two adjacent regions may be counted twice above;
 	 * report the bits actually set. */
 	count = 0;
 	for (i = 0; i < words; i++)
-		count += __builtin_popcountll(bitmap[i]);
+		if (bitmap[i])	/* popcount is a libgcc call on x86-64 v1 */
+			count += __builtin_popcountll(bitmap[i]);
 	return count;
 }
 

@@ -114,7 +114,7 @@ struct vmm_region {
 };
 
 struct vmm_table {
-	uint64_t gen;		/* unique per table in the process */
+	struct vmm_table *retired_next;	/* on vmm_mem.retired */
 	size_t n;
 	uint64_t *start;	/* n entries, ascending */
 	uint64_t *last;		/* n entries, inclusive */
@@ -129,6 +129,9 @@ struct vmm_mem {
 	void *log_data;
 	int log_priority;
 	uint64_t dirty_page_shift;	/* 0: logging off (under lock) */
+	struct vmm_table *retired;	/* replaced tables awaiting a grace
+					   period (under lock) */
+	unsigned int nretired;		/* length of that list */
 };
 
 /* ---- logging ------------------------------------------------------------ */
@@ -151,6 +154,14 @@ void vmm_table_free(struct vmm_table *t);
  * free the old table; regions in @drop get their table reference dropped. */
 void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t,
 		       struct vmm_region *drop);
+/* Publish @t (caller holds mem->lock) without waiting for readers: for a
+ * table that only adds a region, nothing the old table points to goes
+ * away.  The old table is freed after the next grace period a writer waits
+ * for anyway, or by the last vmm_mem_unref(). */
+void vmm_table_publish_nowait(struct vmm_mem *mem, struct vmm_table *t);
+/* Free the retired tables; a grace period has passed since they were
+ * replaced (caller holds mem->lock, or the last reference). */
+void vmm_table_free_retired(struct vmm_mem *mem);
 
 int vmm_region_create(struct vmm_mem *mem,
 		      const struct vmm_mem_region_desc *d,
@@ -161,40 +172,44 @@ void vmm_region_put(struct vmm_region *r);
 int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r);
 
 /* ---- lookup ------------------------------------------------------------- */
-struct vmm_hint {
-	uint64_t gen;
-	size_t idx;
-};
-extern __thread struct vmm_hint vmm_hint
-	__attribute__((tls_model("initial-exec")));
-
 static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
 {
 	return vmm_rcu_deref(mem->table);
 }
 
-/* Index of the region holding @gpa, or -1.  Inside an RCU read section. */
+/*
+ * Index of the region holding @gpa, or -1.  Inside an RCU read section.
+ *
+ * No branch depends on @gpa until the final hit check: up to 8 regions the
+ * index is the count of region starts <= @gpa (independent compares), above
+ * that a branch-free binary search whose step count depends on n only.  A
+ * per-thread "last region" hint followed by a branchy binary search costs a
+ * misprediction (and a TLS store) on most lookups of a guest that spreads
+ * its accesses over its regions, which is the common case for device
+ * emulation; a branch-free search costs the same for every address.
+ */
 static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
 {
-	size_t lo, hi, i = vmm_hint.idx;
+	const uint64_t *s = t->start;
+	size_t n = t->n, base = 0, k;
 
-	if (likely(vmm_hint.gen == t->gen && i < t->n && gpa >= t->start[i] &&
-		   gpa <= t->last[i]))
-		return (ssize_t)i;
-	lo = 0;
-	hi = t->n;
-	while (lo < hi) {	/* first start > gpa */
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->start[mid] <= gpa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || gpa > t->last[lo - 1])
+	if (unlikely(n == 0))
 		return -1;
-	vmm_hint.gen = t->gen;
-	vmm_hint.idx = lo - 1;
-	return (ssize_t)(lo - 1);
+	if (n <= 8) {
+		for (k = 1; k < n; k++)
+			base += s[k] <= gpa;
+	} else {
+		while (n > 1) {
+			size_t half = n / 2;
+
+			base += half & -(size_t)(s[base + half] <= gpa);
+			n -= half;
+		}
+	}
+	/* gpa in [start, last]: one unsigned compare */
+	if (unlikely(gpa - s[base] > t->last[base] - s[base]))
+		return -1;
+	return (ssize_t)base;
 }
 
 /*
@@ -243,12 +258,36 @@ static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
 /* ---- dirty log (dirty.c) ------------------------------------------------ */
 void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
 
+/*
+ * Marks run inside an RCU read-side section, after the data landed.  A page
+ * whose bit is already set costs one plain load and no locked
+ * read-modify-write: on x86 a locked instruction waits until the guest data
+ * store before it has completed, which serialises back-to-back writes on
+ * their cache and TLB misses.  Skipping is safe because a harvest that
+ * clears bits waits for a grace period before it returns (see
+ * vmm_mem_dirty_log_get()): a writer that saw its bit still set is in a
+ * read-side section that began before that grace period, so its data is
+ * visible once the harvest returns; a writer whose section begins later
+ * sees the cleared bit and sets it again.
+ */
 static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
 {
 	struct vmm_dirty *d = vmm_rcu_deref(r->dirty);
+	uint64_t p, *w, m;
 
-	if (unlikely(d != NULL) && len)
-		vmm_dirty_set(d, gpa, len);
+	if (likely(d == NULL) || !len)
+		return;
+	p = gpa >> d->page_shift;
+	if (unlikely(p != (gpa + (len - 1)) >> d->page_shift ||
+		     p < d->first_page || p - d->first_page >= d->npages)) {
+		vmm_dirty_set(d, gpa, len);	/* several pages */
+		return;
+	}
+	p -= d->first_page;
+	w = &d->words[p >> 6];
+	m = 1ull << (p & 63);
+	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & m))
+		__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
 }
 /* Mark [gpa, gpa+len) in every region it touches (inside RCU read side). */
 void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len);

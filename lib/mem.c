@@ -9,10 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-__thread struct vmm_hint vmm_hint = { UINT64_MAX, 0 };
-
-static uint64_t table_gen;	/* atomic; 0 is never handed out */
-
 /* ---- versions ------------------------------------------------------------ */
 
 VMM_EXPORT unsigned int vmm_mem_version(void)
@@ -78,7 +74,6 @@ struct vmm_table *vmm_table_alloc(size_t n)
 	t->start = (uint64_t *)(t + 1);
 	t->last = t->start + n;
 	t->r = (struct vmm_region **)(t->last + n);
-	t->gen = __atomic_add_fetch(&table_gen, 1, __ATOMIC_RELAXED);
 	return t;
 }
 
@@ -94,6 +89,34 @@ static void table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
 	t->last[i] = r->last;
 }
 
+void vmm_table_free_retired(struct vmm_mem *mem)
+{
+	while (mem->retired) {
+		struct vmm_table *next = mem->retired->retired_next;
+
+		vmm_table_free(mem->retired);
+		mem->retired = next;
+	}
+	mem->nretired = 0;
+}
+
+/* Tables retired by additions alone wait at most this many for a grace
+ * period of their own, so that a VMM that only ever adds keeps little. */
+#define RETIRED_MAX 32
+
+void vmm_table_publish_nowait(struct vmm_mem *mem, struct vmm_table *t)
+{
+	struct vmm_table *old = mem->table;
+
+	vmm_rcu_assign(mem->table, t);
+	old->retired_next = mem->retired;
+	mem->retired = old;
+	if (++mem->nretired >= RETIRED_MAX) {
+		vmm_synchronize();
+		vmm_table_free_retired(mem);
+	}
+}
+
 void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t,
 		       struct vmm_region *drop)
 {
@@ -101,6 +124,7 @@ void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t,
 
 	vmm_rcu_assign(mem->table, t);
 	vmm_synchronize();
+	vmm_table_free_retired(mem);	/* their grace period is over too */
 	vmm_table_free(old);
 	if (drop)
 		vmm_region_put(drop);
@@ -132,7 +156,7 @@ int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 	table_set(t, pos, r);
 	for (i = pos; i < old->n; i++)
 		table_set(t, i + 1, old->r[i]);
-	vmm_table_replace(mem, t, NULL);
+	vmm_table_publish_nowait(mem, t);
 	return 0;
 }
 
@@ -182,6 +206,7 @@ VMM_EXPORT vmm_mem_t *vmm_mem_unref(vmm_mem_t *mem)
 	for (i = 0; i < mem->table->n; i++)
 		vmm_region_put(mem->table->r[i]);
 	vmm_table_free(mem->table);
+	vmm_table_free_retired(mem);
 	pthread_mutex_destroy(&mem->lock);
 	free(mem);
 	return NULL;
@@ -374,27 +399,39 @@ VMM_EXPORT int vmm_mem_num_regions(vmm_mem_t *mem)
 	return n;
 }
 
+/* Every field; together they cover the structure (no padding). */
+static inline void fill_fields(const struct vmm_region *r,
+			       struct vmm_mem_region_info *i)
+{
+	i->gpa = r->gpa;
+	i->size = r->size;
+	i->hva = r->hva;
+	i->type = r->type;
+	i->flags = r->flags;
+	i->fd_offset = r->fd_offset;
+	i->vua = r->vua;
+	i->huge_page_size = r->huge_page_size;
+	i->page_size = r->page_size;
+	i->has_fd = r->fd >= 0;
+	i->domid = r->domid;
+}
+
 static int fill_info(const struct vmm_region *r,
 		     struct vmm_mem_region_info *info, size_t info_size)
 {
 	struct vmm_mem_region_info i;
 
-	memset(&i, 0, sizeof(i));
-	i.gpa = r->gpa;
-	i.size = r->size;
-	i.hva = r->hva;
-	i.type = r->type;
-	i.flags = r->flags;
-	i.fd_offset = r->fd_offset;
-	i.vua = r->vua;
-	i.huge_page_size = r->huge_page_size;
-	i.page_size = r->page_size;
-	i.has_fd = r->fd >= 0;
-	i.domid = r->domid;
-	if (info_size > sizeof(i)) {
-		memset((char *)info + sizeof(i), 0, info_size - sizeof(i));
-		info_size = sizeof(i);
+	if (likely(info_size >= sizeof(i))) {
+		/* Straight into the caller's structure: no temporary, no
+		 * memcpy() call of a run-time size, and no wide loads of
+		 * freshly stored narrow fields (a store-forwarding stall). */
+		fill_fields(r, info);
+		if (info_size > sizeof(i))
+			memset((char *)info + sizeof(i), 0,
+			       info_size - sizeof(i));
+		return 0;
 	}
+	fill_fields(r, &i);	/* an older, smaller structure */
 	memcpy(info, &i, info_size);
 	return 0;
 }
