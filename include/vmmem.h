@@ -265,10 +265,12 @@ struct vmm_mem_region_desc {
  *    page size: -EINVAL;
  *  - @gpa + @size beyond 2^64 - 1 (no region includes GPA 2^64 - 1, as in
  *    vm-memory), @fd_offset + @size beyond 2^63 - 1: -EOVERFLOW;
- *  - a regular file (fstat's S_ISREG, which includes memfds) shorter than
- *    @fd_offset + @size: -EINVAL (the file position never moves); devices,
- *    guest_memfd and other descriptors are not size-checked, mmap(2)
- *    judges them;
+ *  - a regular file (fstat's S_ISREG, which includes memfds) or a block
+ *    device shorter than @fd_offset + @size: -EINVAL (the file position
+ *    never moves); character devices, guest_memfd and other descriptors
+ *    are not size-checked, mmap(2) judges them;
+ *  - @domid for a type that is not Xen's: -EINVAL (@fd is ignored for types
+ *    without a file, since a zeroed descriptor holds fd 0);
  *  - HUGETLB on a host without huge pages: -EOPNOTSUPP;
  *  - overlap with an existing region: -EEXIST;
  *  - a Xen type in libvmmem.so: -EOPNOTSUPP;
@@ -276,6 +278,10 @@ struct vmm_mem_region_desc {
  *  - mmap(2) or dup(2) failure: its errno (-ENOMEM, -EACCES, -ENODEV ...).
  * On any failure the table is unchanged.  For FD regions the library maps a
  * duplicate of @fd (F_DUPFD_CLOEXEC); the caller may close its own at once.
+ * The library trusts what it cannot check: a HOST mapping must really be
+ * mapped for @size bytes, and a file must not shrink below the region while
+ * it is mapped (an access past the end of a file raises SIGBUS, as for any
+ * mapping; seal memfds with F_SEAL_SHRINK).
  * Returns 0 on success.  Thread-safe; concurrent readers see the region
  * appear atomically.
  */
@@ -495,7 +501,9 @@ VMM_MEM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c,
  * vmm_mem_copy - copy @len bytes inside guest memory from @src_gpa to
  * @dst_gpa, overlapping ranges allowed (memmove semantics; vm-memory:
  * VolatileSlice::copy_to_volatile_slice between two guest slices).  Both
- * ranges may span adjacent regions.  All or nothing; the destination pages
+ * ranges may span adjacent regions.  Overlap is judged by GPA: two regions
+ * that map the same file pages at different GPAs are not known to alias.
+ * All or nothing; the destination pages
  * are dirty-logged.  @len 0 succeeds at any address.  Returns 0, -EFAULT,
  * -EACCES, -EOVERFLOW, -EINVAL.
  */
@@ -547,7 +555,9 @@ VMM_MEM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa,
  * bytes; the range must start at a backed @gpa (-EFAULT) and must not wrap
  * (-EOVERFLOW).  A @len of 0 returns 0 at once and touches neither guest
  * memory nor @fd.  A negative @fd is -EBADF (also with @len 0); other fd
- * errors are passed through as -errno.  Transfers into guest memory refuse a read-only region
+ * errors are passed through as -errno (so -EFAULT may also be the kernel's
+ * word for a mapping it could not touch, e.g. a file truncated under an FD
+ * region).  Transfers into guest memory refuse a read-only region
  * at @gpa with -EACCES.  Each system call pins the regions it covers and
  * runs outside the RCU read side, so a concurrent vmm_mem_remove_region()
  * neither waits for a blocking call nor pulls the memory from under it: the

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* The largest log page: a 1 GiB huge page. */
+#define DIRTY_PAGE_MAX (UINT64_C(1) << 30)
+
 static struct vmm_dirty *dirty_alloc(const struct vmm_region *r,
 				     uint64_t shift)
 {
@@ -113,7 +116,8 @@ VMM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem, uint64_t page_size)
 		return -EINVAL;
 	if (!page_size)
 		page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	if (page_size < 4096 || (page_size & (page_size - 1)))
+	if (page_size < 4096 || page_size > DIRTY_PAGE_MAX ||
+	    (page_size & (page_size - 1)))
 		return -EINVAL;
 	shift = (uint64_t)__builtin_ctzll(page_size);
 	pthread_mutex_lock(&mem->lock);
@@ -194,7 +198,7 @@ VMM_EXPORT int64_t vmm_mem_dirty_log_page_size(vmm_mem_t *mem)
 	if (!mem)
 		return -EINVAL;
 	shift = __atomic_load_n(&mem->dirty_page_shift, __ATOMIC_ACQUIRE);
-	return shift ? (int64_t)1 << shift : 0;
+	return shift ? (int64_t)(UINT64_C(1) << shift) : 0;
 }
 
 /* Read (and with @clear, clear) bits [b, b+n) of @d, n <= 64, not crossing

@@ -135,13 +135,20 @@ struct vmm_mem {
 };
 
 /* ---- logging ------------------------------------------------------------ */
-void vmm_log(const struct vmm_mem *mem, int prio, const char *file, int line,
-	     const char *fn, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void vmm_log(vmm_mem_log_fn log_fn, void *data, int prio, const char *file,
+	     int line, const char *fn, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+/* The callback is read once, so that a concurrent change to NULL never
+ * makes us call NULL. */
 #define vlog(mem, prio, ...)                                                  \
 	do {                                                                  \
-		if ((mem)->log_fn && (prio) <= (mem)->log_priority)           \
-			vmm_log((mem), (prio), __FILE__, __LINE__, __func__,  \
+		vmm_mem_log_fn f_ = __atomic_load_n(&(mem)->log_fn,           \
+						    __ATOMIC_ACQUIRE);        \
+		if (f_ && (prio) <= __atomic_load_n(&(mem)->log_priority,     \
+						    __ATOMIC_RELAXED))        \
+			vmm_log(f_, __atomic_load_n(&(mem)->log_data,         \
+						    __ATOMIC_ACQUIRE),        \
+				(prio), __FILE__, __LINE__, __func__,         \
 				__VA_ARGS__);                                 \
 	} while (0)
 #define verr(mem, ...) vlog(mem, LOG_ERR, __VA_ARGS__)
@@ -299,7 +306,8 @@ void vmm_dirty_free(struct vmm_dirty *d);
 /* Copy that never tears aligned 2/4/8-byte units of a copy of <= 8 bytes. */
 static inline void vmm_copy_raw(void *dst, const void *src, size_t n)
 {
-	if (n <= 8) {
+	if (n <= 8 && (uintptr_t)dst - (uintptr_t)src >= n &&
+	    (uintptr_t)src - (uintptr_t)dst >= n) {
 		uintptr_t a = (uintptr_t)dst | (uintptr_t)src;
 		uint8_t *d = dst;
 		const uint8_t *s = src;
@@ -344,7 +352,8 @@ static inline void vmm_copy_raw(void *dst, const void *src, size_t n)
 		}
 		return;
 	}
-	memcpy(dst, src, n);
+	/* memmove: a caller's buffer may itself lie in guest memory */
+	memmove(dst, src, n);
 }
 
 static inline void vmm_copy(void *dst, const void *src, size_t n)

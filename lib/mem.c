@@ -23,13 +23,13 @@ VMM_EXPORT const char *vmm_mem_version_string(void)
 
 /* ---- logging ------------------------------------------------------------- */
 
-void vmm_log(const struct vmm_mem *mem, int prio, const char *file, int line,
-	     const char *fn, const char *fmt, ...)
+void vmm_log(vmm_mem_log_fn log_fn, void *data, int prio, const char *file,
+	     int line, const char *fn, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	mem->log_fn(mem->log_data, prio, file, line, fn, fmt, ap);
+	log_fn(data, prio, file, line, fn, fmt, ap);
 	va_end(ap);
 }
 
@@ -38,8 +38,11 @@ VMM_EXPORT int vmm_mem_set_log_fn(vmm_mem_t *mem, vmm_mem_log_fn fn,
 {
 	if (!mem)
 		return -EINVAL;
-	mem->log_fn = fn;
-	mem->log_data = data;
+	/* Data first: a concurrent caller that sees the new function also
+	 * sees its data (setting it while other threads run is still not
+	 * recommended; the pair is not one atomic unit). */
+	__atomic_store_n(&mem->log_data, data, __ATOMIC_RELEASE);
+	__atomic_store_n(&mem->log_fn, fn, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -47,7 +50,7 @@ VMM_EXPORT int vmm_mem_set_log_priority(vmm_mem_t *mem, int priority)
 {
 	if (!mem || priority < LOG_EMERG || priority > LOG_DEBUG)
 		return -EINVAL;
-	mem->log_priority = priority;
+	__atomic_store_n(&mem->log_priority, priority, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -55,7 +58,7 @@ VMM_EXPORT int vmm_mem_get_log_priority(const vmm_mem_t *mem)
 {
 	if (!mem)
 		return -EINVAL;
-	return mem->log_priority;
+	return __atomic_load_n(&mem->log_priority, __ATOMIC_RELAXED);
 }
 
 /* ---- tables -------------------------------------------------------------- */
@@ -367,7 +370,7 @@ static void get_file_range(const void *p, size_t i,
 	d->gpa = r->gpa;
 	d->size = r->size;
 	d->fd = r->fd;
-	d->fd_offset = r->fd >= 0 ? r->fd_offset : 0;
+	d->fd_offset = r->fd_offset;	/* refused for an anonymous range */
 }
 
 VMM_EXPORT int vmm_mem_new_from_ranges(vmm_mem_t **out,

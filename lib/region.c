@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -113,6 +115,11 @@ static int validate(struct vmm_mem *mem, const struct vmm_mem_region_desc *d)
 		verr(mem, "fd_offset given for a region without a file");
 		return -EINVAL;
 	}
+	if (d->type != VMM_MEM_REGION_XEN_FOREIGN &&
+	    d->type != VMM_MEM_REGION_XEN_GRANT && d->domid) {
+		verr(mem, "domid given for a region that is not Xen's");
+		return -EINVAL;
+	}
 	if (d->type != VMM_MEM_REGION_HOST && d->hva) {
 		verr(mem, "hva given for a region the library maps itself");
 		return -EINVAL;
@@ -177,14 +184,27 @@ static int map_anon(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
 				verr(mem, "this host has no huge pages");
 				return -EOPNOTSUPP;
 			}
-		} else {
-			flags |= (__builtin_ctzll(hps) << MAP_HUGE_SHIFT);
 		}
 		if (d->size % hps) {
 			verr(mem, "size 0x%llx is not a multiple of the huge "
 			     "page size 0x%llx", (unsigned long long)d->size,
 			     (unsigned long long)hps);
 			return -EINVAL;
+		}
+		if (d->huge_page_size) {
+			char path[96];
+
+			snprintf(path, sizeof(path),
+				 "/sys/kernel/mm/hugepages/hugepages-%llukB",
+				 (unsigned long long)(hps >> 10));
+			if (access(path, F_OK)) {
+				verr(mem, "this host has no huge pages of 0x%llx "
+				     "bytes", (unsigned long long)hps);
+				return -EOPNOTSUPP;
+			}
+			/* log2 of the size in bits 26..31 of the flags */
+			flags |= (int)((unsigned int)__builtin_ctzll(hps)
+				       << MAP_HUGE_SHIFT);
 		}
 		/* No MAP_NORESERVE: a lack of huge pages fails here. */
 		flags |= MAP_HUGETLB;
@@ -228,12 +248,26 @@ static int map_fd(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
 		verr(mem, "fstat of fd %d failed: %s", d->fd, strerror(e));
 		return -e;
 	}
-	if (S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size < d->fd_offset + d->size) {
-		verr(mem, "file of fd %d has 0x%llx bytes, the region needs "
-		     "0x%llx", d->fd, (unsigned long long)st.st_size,
-		     (unsigned long long)(d->fd_offset + d->size));
-		return -EINVAL;
+	/* Regular files and block devices have a size to hold the region;
+	 * mmap(2) checks neither, and an access past the end is SIGBUS. */
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+		uint64_t have = (uint64_t)st.st_size;
+
+		if (S_ISBLK(st.st_mode) && ioctl(d->fd, BLKGETSIZE64, &have)) {
+			int e = errno;
+
+			verr(mem, "cannot get the size of block device fd %d: "
+			     "%s", d->fd, strerror(e));
+			return -e;
+		}
+		if (have < d->fd_offset + d->size) {
+			verr(mem, "%s of fd %d has 0x%llx bytes, the region "
+			     "needs 0x%llx",
+			     S_ISBLK(st.st_mode) ? "block device" : "file",
+			     d->fd, (unsigned long long)have,
+			     (unsigned long long)(d->fd_offset + d->size));
+			return -EINVAL;
+		}
 	}
 	if (fstatfs(d->fd, &sfs) == 0 &&
 	    (unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {

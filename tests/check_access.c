@@ -2126,6 +2126,40 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+/* The caller's buffer may itself lie in guest memory, overlapping the
+ * range it is copied to (a device model moving data inside the guest): the
+ * result is that of memmove, for small and large copies alike. */
+START_TEST(caller_buffer_inside_guest_memory)
+{
+	static const size_t lens[] = { 3, 8, 64, 0x200 };
+	struct vmm_mem_range r[] = { { 0, 0x4000 } };
+	unsigned char want[0x4000], got[0x4000];
+	vmm_mem_t *m = tu_mem_anon(r, 1);
+	void *hva;
+	size_t i;
+
+	ck_assert_int_eq(vmm_mem_get_host_address(m, 0, &hva), 0);
+	for (i = 0; i < TU_ARRAY_SIZE(lens); i++) {
+		tu_pattern(want, sizeof(want), (unsigned int)i + 1);
+		ck_assert_int_eq(vmm_mem_write_exact(m, 0, want, sizeof(want)), 0);
+		/* write: source overlaps the destination from above */
+		memmove(want + 0x100, want + 0x101, lens[i]);
+		ck_assert_int_eq(vmm_mem_write(m, 0x100, (char *)hva + 0x101,
+					       lens[i]), (ssize_t)lens[i]);
+		/* read_exact: destination overlaps the source from above */
+		memmove(want + 0x1001, want + 0x1000, lens[i]);
+		ck_assert_int_eq(vmm_mem_read_exact(m, 0x1000,
+						    (char *)hva + 0x1001,
+						    lens[i]), 0);
+		ck_assert_int_eq(vmm_mem_read_exact(m, 0, got, sizeof(got)), 0);
+		ck_assert_msg(memcmp(got, want, sizeof(want)) == 0,
+			      "overlapping copy of %zu bytes differs from memmove",
+			      lens[i]);
+	}
+	vmm_mem_unref(m);
+}
+END_TEST
+
 static Suite *access_suite(void)
 {
 	Suite *s = suite_create("access");
@@ -2213,6 +2247,7 @@ static Suite *access_suite(void)
 	tcase_add_test(tc, c18_wrap_past_2_64);
 	tcase_add_test(tc, c18_wrap_from_backed_start);
 	tcase_add_test(tc, c19_write_exact_all_or_nothing);
+	tcase_add_test(tc, caller_buffer_inside_guest_memory);
 	suite_add_tcase(s, tc);
 
 	return s;

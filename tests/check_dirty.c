@@ -297,7 +297,10 @@ START_TEST(start_rejects_bad_sizes)
 {
 	static const uint64_t bad[] = { 1, 0x800, 4095, 4097, 3 * 4096,
 					0x1800, 65536 + 4096, UINT64_MAX,
-					(UINT64_C(1) << 63) + 4096 };
+					(UINT64_C(1) << 63) + 4096,
+					/* powers of two above a 1 GiB page */
+					UINT64_C(1) << 31, UINT64_C(1) << 40,
+					UINT64_C(1) << 63 };
 	vmm_mem_t *m = one_region(0, 0x10000);
 	uint64_t bm = 0;
 	size_t i;

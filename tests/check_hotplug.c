@@ -1156,6 +1156,61 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The log callback is documented as "set it before sharing the handle", but
+ * a caller that changes it (even to NULL) while another thread fails region
+ * additions must never make the library call a NULL function.
+ */
+static atomic_int log_calls;
+
+static void count_log(void *data, int priority, const char *file, int line,
+		      const char *fn, const char *format, va_list args)
+{
+	(void)data; (void)priority; (void)file; (void)line; (void)fn;
+	(void)format; (void)args;
+	atomic_fetch_add(&log_calls, 1);
+}
+
+struct log_toggle {
+	vmm_mem_t *m;
+	atomic_int stop;
+};
+
+static void *toggle_log_fn(void *arg)
+{
+	struct log_toggle *t = arg;
+
+	while (!atomic_load(&t->stop)) {
+		vmm_mem_set_log_fn(t->m, count_log, NULL);
+		vmm_mem_set_log_fn(t->m, NULL, NULL);
+	}
+	return NULL;
+}
+
+START_TEST(log_fn_changed_while_logging)
+{
+	struct log_toggle t = { .stop = 0 };
+	unsigned long i, n = scaled(20000);
+	pthread_t th;
+
+	ck_assert_int_eq(vmm_mem_new(&t.m), 0);
+	ck_assert_int_eq(tu_add_anon(t.m, 0, 0x10000, 0), 0);
+	atomic_store(&log_calls, 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, toggle_log_fn, &t), 0);
+	for (i = 0; i < n; i++)	/* an overlap: refused and explained */
+		ck_assert_int_eq(tu_add_anon(t.m, 0x8000, 0x1000, 0), -EEXIST);
+	atomic_store(&t.stop, 1);
+	pthread_join(th, NULL);
+	/* Once set for good, every refusal is reported. */
+	vmm_mem_set_log_fn(t.m, count_log, NULL);
+	atomic_store(&log_calls, 0);
+	ck_assert_int_eq(tu_add_anon(t.m, 0x8000, 0x1000, 0), -EEXIST);
+	ck_assert_int_ge(atomic_load(&log_calls), 1);
+	ck_assert_int_eq(vmm_mem_num_regions(t.m), 1);
+	vmm_mem_unref(t.m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hotplug");
@@ -1179,6 +1234,7 @@ int main(void)
 	tcase_add_test(tc, stress_readers_vs_hotplug);
 	tcase_add_test(tc, add_contest_serialised);
 	tcase_add_test(tc, ref_unref_storm);
+	tcase_add_test(tc, log_fn_changed_while_logging);
 	suite_add_tcase(s, tc);
 
 	return tu_run(s);

@@ -1724,6 +1724,70 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+/* A huge page size the host does not offer is refused cleanly before any
+ * flag arithmetic (2^32 once overflowed the mmap flag computation). */
+START_TEST(hugetlb_unsupported_page_size)
+{
+	static const uint64_t sizes[] = { UINT64_C(1) << 32, UINT64_C(1) << 40,
+					  UINT64_C(1) << 62 };
+	vmm_mem_t *m = NULL;
+	size_t i;
+
+	ck_assert_int_eq(vmm_mem_new(&m), 0);
+	for (i = 0; i < TU_ARRAY_SIZE(sizes); i++) {
+		struct vmm_mem_region_desc d;
+		int rc;
+
+		memset(&d, 0, sizeof(d));
+		d.type = VMM_MEM_REGION_ANON;
+		d.flags = VMM_MEM_REGION_HUGETLB;
+		d.size = sizes[i];
+		d.huge_page_size = sizes[i];
+		rc = vmm_mem_add_region(m, &d, sizeof(d));
+		ck_assert_msg(rc == -EOPNOTSUPP || rc == -EOVERFLOW,
+			      "huge page size 0x%llx: %d",
+			      (unsigned long long)sizes[i], rc);
+	}
+	ck_assert_int_eq(vmm_mem_num_regions(m), 0);
+	vmm_mem_unref(m);
+}
+END_TEST
+
+/* A domid is refused for a region that is not Xen's. */
+START_TEST(domid_refused_outside_xen)
+{
+	struct vmm_mem_region_desc d;
+	vmm_mem_t *m = NULL;
+
+	ck_assert_int_eq(vmm_mem_new(&m), 0);
+	memset(&d, 0, sizeof(d));
+	d.type = VMM_MEM_REGION_ANON;
+	d.size = 0x1000;
+	d.domid = 7;
+	ck_assert_int_eq(vmm_mem_add_region(m, &d, sizeof(d)), -EINVAL);
+	d.domid = 0;
+	ck_assert_int_eq(vmm_mem_add_region(m, &d, sizeof(d)), 0);
+	vmm_mem_unref(m);
+}
+END_TEST
+
+/* An anonymous range of from_ranges_with_files with a file offset is
+ * refused, as vmm_mem_add_region() refuses it. */
+START_TEST(with_files_anon_offset_refused)
+{
+	struct vmm_mem_file_range r[] = {
+		{ .gpa = 0, .size = 0x1000, .fd = -1, .fd_offset = 0x1000 },
+	};
+	vmm_mem_t *m = NULL;
+
+	ck_assert_int_eq(vmm_mem_new_from_ranges_with_files(&m, r, 1), -EINVAL);
+	ck_assert_ptr_null(m);
+	r[0].fd_offset = 0;
+	ck_assert_int_eq(vmm_mem_new_from_ranges_with_files(&m, r, 1), 0);
+	vmm_mem_unref(m);
+}
+END_TEST
+
 static Suite *region_suite(int with_hugetlb, int hugetlb_2m)
 {
 	Suite *s = suite_create("region");
@@ -1775,6 +1839,9 @@ static Suite *region_suite(int with_hugetlb, int hugetlb_2m)
 	tcase_add_test(tx, region_hva_page_aligned);
 	tcase_add_test(tx, populate_flag);
 	tcase_add_test(tx, huge_size_refused);
+	tcase_add_test(tx, hugetlb_unsupported_page_size);
+	tcase_add_test(tx, domid_refused_outside_xen);
+	tcase_add_test(tx, with_files_anon_offset_refused);
 	suite_add_tcase(s, tx);
 
 	if (with_hugetlb) {
