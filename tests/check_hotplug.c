@@ -16,7 +16,8 @@
  *
  * Environment: VMMEM_SOAK=N multiplies the number of cycles by N (and lifts
  * the test timeouts); VMMEM_TSAN=1 divides it by 3 for ThreadSanitizer,
- * which runs about ten times slower.
+ * which runs about ten times slower; VMMEM_SLOW=1 divides it by 50 more for
+ * valgrind.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -67,13 +68,25 @@ static int tsan_mode(void)
 	return s && *s && strcmp(s, "0") != 0;
 }
 
-/* @base iterations, times VMMEM_SOAK, divided by 3 under VMMEM_TSAN. */
+/* Under valgrind (VMMEM_SLOW=1) threads run one at a time and every grace
+ * period is slow: a short run still covers every path. */
+static int slow_mode(void)
+{
+	const char *s = getenv("VMMEM_SLOW");
+
+	return s && *s && strcmp(s, "0") != 0;
+}
+
+/* @base iterations, times VMMEM_SOAK, divided by 3 under VMMEM_TSAN and by
+ * 50 under VMMEM_SLOW. */
 static unsigned long scaled(unsigned long base)
 {
 	unsigned long n = base * soak_factor();
 
 	if (tsan_mode())
 		n /= 3;
+	if (slow_mode())
+		n /= 50;
 	return n ? n : 1;
 }
 
