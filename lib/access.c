@@ -10,21 +10,29 @@
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
+/* Copy @n bytes between @buf and region @r at @gpa; mark what was written. */
+static inline void copy_one(struct vmm_region *r, uint64_t gpa, uint8_t *buf,
+			    uint64_t n, bool to_guest)
+{
+	uint8_t *h = r->hva + (gpa - r->gpa);
+
+	if (to_guest) {
+		vmm_copy(h, buf, (size_t)n);
+		vmm_mark(r, gpa, n);
+	} else {
+		vmm_copy(buf, h, (size_t)n);
+	}
+}
+
 /* Copy [gpa, gpa+len), known to be backed from region index i on. */
 static void copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 		       uint8_t *buf, uint64_t len, bool to_guest)
 {
 	while (len) {
 		struct vmm_region *r = t->r[i++];
-		uint8_t *h = r->hva + (gpa - r->gpa);
 		uint64_t n = MIN(len, r->last - gpa + 1);
 
-		if (to_guest) {
-			vmm_copy(h, buf, (size_t)n);
-			vmm_mark(r, gpa, n);
-		} else {
-			vmm_copy(buf, h, (size_t)n);
-		}
+		copy_one(r, gpa, buf, n, to_guest);
 		buf += n;
 		gpa += n;
 		len -= n;
@@ -58,14 +66,7 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		return -EACCES;
 	}
 	if (likely(len - 1 <= r->last - gpa)) {
-		uint8_t *h = r->hva + (gpa - r->gpa);
-
-		if (to_guest) {
-			vmm_copy(h, buf, len);
-			vmm_mark(r, gpa, len);
-		} else {
-			vmm_copy(buf, h, len);
-		}
+		copy_one(r, gpa, buf, len, to_guest);
 		vmm_read_unlock();
 		return (ssize_t)len;
 	}
@@ -123,14 +124,7 @@ static int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		r = t->r[i];
 		if (likely(len - 1 <= r->last - gpa) &&
 		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
-			uint8_t *h = r->hva + (gpa - r->gpa);
-
-			if (to_guest) {
-				vmm_copy(h, buf, len);
-				vmm_mark(r, gpa, len);
-			} else {
-				vmm_copy(buf, h, len);
-			}
+			copy_one(r, gpa, buf, len, to_guest);
 			vmm_read_unlock();
 			return 0;
 		}
