@@ -104,19 +104,40 @@ static ssize_t exact_check(const struct vmm_table *t, uint64_t gpa,
 	return i;
 }
 
-static int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
-		    bool to_guest)
+/* Everything but the common case: arguments to refuse, a range that spans
+ * regions or fails.  Out of line, so that the fast path stays small. */
+static __attribute__((noinline)) int
+rw_exact_slow(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
+	      bool to_guest)
+{
+	const struct vmm_table *t;
+	ssize_t i;
+
+	if (!mem || (!buf && len))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (vmm_wraps(gpa, len))
+		return -EOVERFLOW;
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = exact_check(t, gpa, len, to_guest);
+	if (i >= 0)
+		copy_frags(t, i, gpa, buf, len, to_guest);
+	vmm_read_unlock();
+	return i < 0 ? (int)i : 0;
+}
+
+/* The common case: valid arguments, the range inside one region. */
+static inline int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf,
+			   size_t len, bool to_guest)
 {
 	const struct vmm_table *t;
 	struct vmm_region *r;
 	ssize_t i;
 
-	if (unlikely(!mem || (!buf && len)))
-		return -EINVAL;
-	if (unlikely(len == 0))
-		return 0;
-	if (unlikely(vmm_wraps(gpa, len)))
-		return -EOVERFLOW;
+	if (unlikely(!mem || !buf || len == 0 || vmm_wraps(gpa, len)))
+		return rw_exact_slow(mem, gpa, buf, len, to_guest);
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	i = vmm_find(t, gpa);
@@ -129,11 +150,8 @@ static int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 			return 0;
 		}
 	}
-	i = exact_check(t, gpa, len, to_guest);
-	if (i >= 0)
-		copy_frags(t, i, gpa, buf, len, to_guest);
 	vmm_read_unlock();
-	return i < 0 ? (int)i : 0;
+	return rw_exact_slow(mem, gpa, buf, len, to_guest);
 }
 
 VMM_EXPORT int vmm_mem_read_exact(vmm_mem_t *mem, uint64_t gpa, void *buf,
