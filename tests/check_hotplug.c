@@ -603,10 +603,16 @@ START_TEST(stress_readers_vs_hotplug)
 	ck_assert_uint_eq(wh.done, cycles);
 	ck_assert_uint_eq(wb.done, cycles);
 	ck_assert_uint_gt(atomic_load(&st.ops), 0);
-	/* the readers really raced with the writers */
-	ck_assert_uint_gt(atomic_load(&st.h_seen) + atomic_load(&st.b_seen), 0);
-	ck_assert_uint_gt(atomic_load(&st.h_missed) + atomic_load(&st.b_missed),
-			  0);
+	/* The readers really raced with the writers.  Not under valgrind
+	 * (VMMEM_SLOW): it runs one thread at a time, so whether a reader ever
+	 * ran while the region was present depends on its scheduler, and
+	 * that run is there to find memory errors, not to prove the race. */
+	if (!slow_mode()) {
+		ck_assert_uint_gt(atomic_load(&st.h_seen) +
+					  atomic_load(&st.b_seen), 0);
+		ck_assert_uint_gt(atomic_load(&st.h_missed) +
+					  atomic_load(&st.b_missed), 0);
+	}
 	ck_assert_int_eq(vmm_mem_num_regions(st.m), BASE_REGIONS);
 	ck_assert_int_eq(vmm_mem_address_in_range(st.m, H_GPA), 0);
 	ck_assert_int_eq(vmm_mem_address_in_range(st.m, B_GPA), 0);
