@@ -185,42 +185,6 @@ static void put_all(vmm_mem_t *m, uint64_t gpa, const void *buf, size_t len)
 	ck_assert_int_eq(vmm_mem_write_exact(m, gpa, buf, len), 0);
 }
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The stress layout                                                         */
 /* ------------------------------------------------------------------------ */
@@ -864,7 +828,7 @@ START_TEST(remove_during_blocking_read_from_fd)
 	}
 	ck_assert(!atomic_load(&b.finished));
 
-	ck_assert_int_eq(write_full(p[1], data, 0x2000), 0);
+	ck_assert_int_eq(tu_write_full(p[1], data, 0x2000), 0);
 	ck_assert_int_eq(pthread_join(b.th, NULL), 0);
 	ck_assert_int_eq(pthread_join(r.th, NULL), 0);
 	ck_assert_int_eq(r.rc, 0);
@@ -913,7 +877,7 @@ START_TEST(remove_during_blocking_write_to_fd)
 	ck_assert_int_gt(cap, 0);
 	fill = xmalloc((size_t)cap);
 	memset(fill, 0x5c, (size_t)cap);
-	ck_assert_int_eq(write_full(p[1], fill, (size_t)cap), 0);
+	ck_assert_int_eq(tu_write_full(p[1], fill, (size_t)cap), 0);
 
 	memset(&b, 0, sizeof(b));
 	b.m = m;
@@ -935,12 +899,12 @@ START_TEST(remove_during_blocking_write_to_fd)
 		ck_assert(tu_is_mapped(hva));
 	}
 	/* drain the pipe: the blocked writev goes through */
-	ck_assert_int_eq(read_full(p[0], fill, (size_t)cap), cap);
+	ck_assert_int_eq(tu_read_full(p[0], fill, (size_t)cap), cap);
 	ck_assert_int_eq(pthread_join(b.th, NULL), 0);
 	ck_assert_int_eq(pthread_join(r.th, NULL), 0);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_int_eq(b.n, 0x1000);
-	ck_assert_int_eq(read_full(p[0], got, 0x1000), 0x1000);
+	ck_assert_int_eq(tu_read_full(p[0], got, 0x1000), 0x1000);
 	ck_assert_int_eq(memcmp(got, data, 0x1000), 0);
 	ck_assert(!tu_is_mapped(hva));
 

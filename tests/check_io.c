@@ -239,54 +239,16 @@ static int avail(int fd)
 	return n;
 }
 
-/* Thread-safe (no Check calls): 0 or -errno. */
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Thread-safe: bytes read until @len or end of file, or -errno. */
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static void put_pipe(int fd, const void *buf, size_t len)
 {
-	ck_assert_int_eq(write_full(fd, buf, len), 0);
+	ck_assert_int_eq(tu_write_full(fd, buf, len), 0);
 }
 
 static void pipe_expect(int fd, const void *want, size_t len)
 {
 	unsigned char *got = xmalloc(len);
 
-	ck_assert_int_eq(read_full(fd, got, len), (ssize_t)len);
+	ck_assert_int_eq(tu_read_full(fd, got, len), (ssize_t)len);
 	ck_assert_msg(memcmp(got, want, len) == 0,
 		      "stream differs at +0x%zx", first_diff(got, want, len));
 	free(got);
@@ -373,7 +335,7 @@ static void *feeder_main(void *arg)
 
 		if (off)
 			sleep_ms(f->delay_ms);
-		f->rc = write_full(f->fd, f->buf + off, n);
+		f->rc = tu_write_full(f->fd, f->buf + off, n);
 		if (f->rc)
 			break;
 		off += n;
@@ -2392,7 +2354,7 @@ START_TEST(memfd_guest_socketpair)
 	ck_assert_int_eq(vmm_mem_write_all_to_fd(m, 0x11000, sv[0], 0x6000,
 						 &done), 0);
 	ck_assert_uint_eq(done, 0x6000);
-	ck_assert_int_eq(read_full(sv[1], got, 0x6000), 0x6000);
+	ck_assert_int_eq(tu_read_full(sv[1], got, 0x6000), 0x6000);
 	ck_assert_int_eq(memcmp(got, data, 0x6000), 0);
 
 	free(got);

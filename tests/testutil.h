@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <vmmem.h>
 
 /* Build a memory of anonymous regions; fails the test on error. */
@@ -21,6 +22,12 @@ int tu_memfd(size_t size);
 int tu_tmpfile(size_t size);
 /* Fill @buf with a pattern derived from @seed. */
 void tu_pattern(void *buf, size_t len, unsigned int seed);
+/* Write all of @buf, retrying short writes and EINTR: 0 or -errno (-EIO
+ * when a write returns 0).  No Check calls: usable from any thread. */
+int tu_write_full(int fd, const void *buf, size_t len);
+/* Read until @len bytes or end of file, retrying EINTR: the count or
+ * -errno.  No Check calls: usable from any thread. */
+ssize_t tu_read_full(int fd, void *buf, size_t len);
 /* Number of open file descriptors of this process. */
 int tu_count_fds(void);
 /* 1 if /proc/self/maps has a mapping covering @addr. */
