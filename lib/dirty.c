@@ -262,7 +262,6 @@ VMM_EXPORT int64_t vmm_mem_dirty_log_get(vmm_mem_t *mem, uint64_t gpa,
 				n = plast - p + 1;
 			bits = take(d, b, n, flags & VMM_MEM_DIRTY_LOG_CLEAR);
 			if (bits) {
-				count += __builtin_popcountll(bits);
 				bitmap[w >> 6] |= bits << (w & 63);
 				if ((w & 63) + n > 64)
 					bitmap[(w >> 6) + 1] |=
@@ -278,9 +277,8 @@ VMM_EXPORT int64_t vmm_mem_dirty_log_get(vmm_mem_t *mem, uint64_t gpa,
 	 * is visible to the caller's copy of the page. */
 	if (flags & VMM_MEM_DIRTY_LOG_CLEAR)
 		vmm_synchronize();
-	/* A page shared by two adjacent regions may be counted twice above;
-	 * report the bits actually set. */
-	count = 0;
+	/* Count the bits of the result, not of the regions: a page shared by
+	 * two adjacent regions is one page. */
 	for (i = 0; i < words; i++)
 		if (bitmap[i])	/* popcount is a libgcc call on x86-64 v1 */
 			count += __builtin_popcountll(bitmap[i]);
