@@ -128,9 +128,11 @@ rw_exact_slow(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 	return i < 0 ? (int)i : 0;
 }
 
-/* The common case: valid arguments, the range inside one region. */
-static inline int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf,
-			   size_t len, bool to_guest)
+/* Any exact access with valid arguments inside one region; the rest goes on
+ * to rw_exact_slow().  Out of line, below the small fast path. */
+static __attribute__((noinline)) int
+rw_exact_any(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
+	     bool to_guest)
 {
 	const struct vmm_table *t;
 	struct vmm_region *r;
@@ -143,7 +145,7 @@ static inline int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf,
 	i = vmm_find(t, gpa);
 	if (likely(i >= 0)) {
 		r = t->r[i];
-		if (likely(len - 1 <= r->last - gpa) &&
+		if (likely(len - 1 <= t->slot[i].last - gpa) &&
 		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
 			copy_one(r, gpa, buf, len, to_guest);
 			vmm_read_unlock();
@@ -154,16 +156,119 @@ static inline int rw_exact(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf,
 	return rw_exact_slow(mem, gpa, buf, len, to_guest);
 }
 
+/*
+ * The path of a device model's scalar access: 1, 2, 4 or 8 bytes, the host
+ * address and the caller's buffer both aligned to the size, inside one
+ * region.  A single load and store, so nothing tears; no call is made, so
+ * the function needs no stack frame.  Everything else goes to
+ * rw_exact_any(), with the same results.
+ */
+static inline __attribute__((always_inline)) int
+rw_fixed(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, const size_t len,
+	 bool to_guest)
+{
+	const struct vmm_table *t;
+	struct vmm_region *r = NULL;
+	uintptr_t h;
+	ssize_t i;
+
+	if (unlikely(!mem || !buf || !urcu_bp_reader))
+		return rw_exact_any(mem, gpa, buf, len, to_guest);
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	i = vmm_find(t, gpa);
+	if (unlikely(i < 0))
+		goto other;
+	/* inside one region; also means gpa + len does not wrap */
+	if (unlikely(len - 1 > t->slot[i].last - gpa))
+		goto other;
+	h = (uintptr_t)gpa + t->slot[i].hoff;
+	if (unlikely((h | (uintptr_t)buf) & (len - 1)))
+		goto other;
+	if (to_guest) {
+		r = t->r[i];
+		if (unlikely(r->flags & VMM_MEM_REGION_READONLY))
+			goto other;
+	}
+	vmm_guest_begin();
+	if (to_guest) {
+		switch (len) {
+		case 1: *(volatile uint8_t *)h = *buf; break;
+		case 2: __atomic_store_n((uint16_t *)h, *(uint16_t *)buf,
+					 __ATOMIC_RELAXED); break;
+		case 4: __atomic_store_n((uint32_t *)h, *(uint32_t *)buf,
+					 __ATOMIC_RELAXED); break;
+		default: __atomic_store_n((uint64_t *)h, *(uint64_t *)buf,
+					  __ATOMIC_RELAXED); break;
+		}
+	} else {
+		switch (len) {
+		case 1: *buf = *(volatile uint8_t *)h; break;
+		case 2: *(uint16_t *)buf = __atomic_load_n((uint16_t *)h,
+							   __ATOMIC_RELAXED);
+			break;
+		case 4: *(uint32_t *)buf = __atomic_load_n((uint32_t *)h,
+							   __ATOMIC_RELAXED);
+			break;
+		default: *(uint64_t *)buf = __atomic_load_n((uint64_t *)h,
+							    __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	vmm_guest_end();
+	if (to_guest)
+		vmm_mark(r, gpa, len);
+	vmm_read_unlock();
+	return 0;
+other:
+	vmm_read_unlock();
+	return rw_exact_any(mem, gpa, buf, len, to_guest);
+}
+
+/* One function per size and direction: each has few live registers and
+ * needs no stack frame; the exported functions jump to them. */
+#define RW_FIXED(name, size, to_guest)                                        \
+	static __attribute__((noinline)) int name(vmm_mem_t *mem,           \
+						  uint64_t gpa,             \
+						  uint8_t *buf)             \
+	{                                                                     \
+		return rw_fixed(mem, gpa, buf, size, to_guest);               \
+	}
+RW_FIXED(read_1, 1, false)
+RW_FIXED(read_2, 2, false)
+RW_FIXED(read_4, 4, false)
+RW_FIXED(read_8, 8, false)
+RW_FIXED(write_1, 1, true)
+RW_FIXED(write_2, 2, true)
+RW_FIXED(write_4, 4, true)
+RW_FIXED(write_8, 8, true)
+
 VMM_EXPORT int vmm_mem_read_exact(vmm_mem_t *mem, uint64_t gpa, void *buf,
 				  size_t len)
 {
-	return rw_exact(mem, gpa, buf, len, false);
+	if (likely(len == 8))	/* u64, the commonest scalar */
+		return read_8(mem, gpa, buf);
+	switch (len) {
+	case 4: return read_4(mem, gpa, buf);
+	case 2: return read_2(mem, gpa, buf);
+	case 1: return read_1(mem, gpa, buf);
+	default: return rw_exact_any(mem, gpa, buf, len, false);
+	}
 }
 
 VMM_EXPORT int vmm_mem_write_exact(vmm_mem_t *mem, uint64_t gpa,
 				   const void *buf, size_t len)
 {
-	return rw_exact(mem, gpa, (uint8_t *)buf, len, true);
+	uint8_t *b = (uint8_t *)buf;
+
+	if (likely(len == 8))	/* u64, the commonest scalar */
+		return write_8(mem, gpa, b);
+	switch (len) {
+	case 4: return write_4(mem, gpa, b);
+	case 2: return write_2(mem, gpa, b);
+	case 1: return write_1(mem, gpa, b);
+	default: return rw_exact_any(mem, gpa, b, len, true);
+	}
 }
 
 VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
@@ -326,8 +431,10 @@ static bool good_size(unsigned int size)
 					 __ATOMIC_SEQ_CST);                   \
 	} while (0)
 
-VMM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
-			    uint64_t *val, int order)
+/* Every case, with its error: what the fast paths below hand on. */
+static __attribute__((noinline)) int
+load_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t *val,
+	  int order)
 {
 	struct vmm_region *r;
 	void *p;
@@ -353,8 +460,9 @@ VMM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
 	return rc;
 }
 
-VMM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
-			     uint64_t val, int order)
+static __attribute__((noinline)) int
+store_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t val,
+	   int order)
 {
 	struct vmm_region *r;
 	void *p;
@@ -381,6 +489,119 @@ VMM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
 	}
 	vmm_read_unlock();
 	return rc;
+}
+
+/*
+ * The host address of an aligned @size-byte object at @gpa inside one
+ * region, or 0 (then the slow path finds the error).  Inside the read side.
+ */
+static inline __attribute__((always_inline)) uintptr_t
+atomic_fast_target(vmm_mem_t *mem, uint64_t gpa, const unsigned int size,
+		   ssize_t *idx)
+{
+	const struct vmm_table *t = vmm_table_get(mem);
+	ssize_t i = vmm_find(t, gpa);
+	uintptr_t h;
+
+	if (unlikely(i < 0 || size - 1 > t->slot[i].last - gpa))
+		return 0;
+	h = (uintptr_t)gpa + t->slot[i].hoff;
+	if (unlikely(h & (size - 1)))
+		return 0;
+	*idx = i;
+	return h;
+}
+
+/* One load function per size, frame-less like read_8() and friends. */
+#define LOAD_FIXED(name, type)                                                \
+	static __attribute__((noinline)) int name(vmm_mem_t *mem,           \
+						  uint64_t gpa,             \
+						  uint64_t *val, int order) \
+	{                                                                     \
+		uintptr_t h;                                                  \
+		ssize_t i;                                                    \
+                                                                              \
+		if (unlikely(!mem || !val || !urcu_bp_reader))                \
+			return load_slow(mem, gpa, sizeof(type), val, order); \
+		vmm_read_lock();                                              \
+		h = atomic_fast_target(mem, gpa, sizeof(type), &i);           \
+		if (unlikely(!h)) {                                           \
+			vmm_read_unlock();                                    \
+			return load_slow(mem, gpa, sizeof(type), val, order); \
+		}                                                             \
+		*val = LOAD(type, h, order);                                  \
+		vmm_read_unlock();                                            \
+		return 0;                                                     \
+	}
+LOAD_FIXED(load_1, uint8_t)
+LOAD_FIXED(load_2, uint16_t)
+LOAD_FIXED(load_4, uint32_t)
+LOAD_FIXED(load_8, uint64_t)
+
+#define STORE_FIXED(name, type)                                               \
+	static __attribute__((noinline)) int name(vmm_mem_t *mem,           \
+						  uint64_t gpa,             \
+						  uint64_t val, int order)  \
+	{                                                                     \
+		struct vmm_region *r;                                         \
+		uintptr_t h;                                                  \
+		ssize_t i;                                                    \
+                                                                              \
+		if (unlikely(!mem || !urcu_bp_reader))                        \
+			return store_slow(mem, gpa, sizeof(type), val,        \
+					  order);                             \
+		vmm_read_lock();                                              \
+		h = atomic_fast_target(mem, gpa, sizeof(type), &i);           \
+		if (unlikely(!h) ||                                           \
+		    unlikely((r = vmm_table_get(mem)->r[i])->flags &          \
+			     VMM_MEM_REGION_READONLY)) {                      \
+			vmm_read_unlock();                                    \
+			return store_slow(mem, gpa, sizeof(type), val,        \
+					  order);                             \
+		}                                                             \
+		STORE(type, h, val, order);                                   \
+		vmm_mark(r, gpa, sizeof(type));                               \
+		vmm_read_unlock();                                            \
+		return 0;                                                     \
+	}
+STORE_FIXED(store_1, uint8_t)
+STORE_FIXED(store_2, uint16_t)
+STORE_FIXED(store_4, uint32_t)
+STORE_FIXED(store_8, uint64_t)
+
+VMM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
+			    uint64_t *val, int order)
+{
+	if (unlikely(order != VMM_MEM_ORDER_RELAXED &&
+		     order != VMM_MEM_ORDER_ACQUIRE &&
+		     order != VMM_MEM_ORDER_SEQ_CST))
+		return -EINVAL;
+	switch (size) {
+	case 4: return load_4(mem, gpa, val, order);
+	case 8: return load_8(mem, gpa, val, order);
+	case 2: return load_2(mem, gpa, val, order);
+	case 1: return load_1(mem, gpa, val, order);
+	default: return -EINVAL;
+	}
+}
+
+VMM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
+			     uint64_t val, int order)
+{
+	if (unlikely(!mem || (order != VMM_MEM_ORDER_RELAXED &&
+			      order != VMM_MEM_ORDER_RELEASE &&
+			      order != VMM_MEM_ORDER_SEQ_CST)))
+		return -EINVAL;
+	switch (size) {	/* -EINVAL comes before -ERANGE, as it always did */
+	case 4: if (unlikely(val >> 32)) return -ERANGE;
+		return store_4(mem, gpa, val, order);
+	case 8: return store_8(mem, gpa, val, order);
+	case 2: if (unlikely(val >> 16)) return -ERANGE;
+		return store_2(mem, gpa, val, order);
+	case 1: if (unlikely(val >> 8)) return -ERANGE;
+		return store_1(mem, gpa, val, order);
+	default: return -EINVAL;
+	}
 }
 
 /* ---- fragments ----------------------------------------------------------- */

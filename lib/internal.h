@@ -113,11 +113,25 @@ struct vmm_region {
 	struct vmm_dirty *dirty;	/* RCU-published, NULL when not logging */
 };
 
+/*
+ * What an access needs of region i, next to each other: its last byte and
+ * the distance from a GPA to its host address (hva = gpa + hoff, modulo
+ * 2^64).  Every region in a table has a host address: types mapped on
+ * demand (none today) would need their own entry in the fast paths.
+ */
+struct vmm_slot {
+	uint64_t last;		/* inclusive */
+	uintptr_t hoff;		/* (uintptr_t)hva - gpa */
+};
+
+/* The start array has at least this many entries (UINT64_MAX after n). */
+#define VMM_TABLE_PAD 4
+
 struct vmm_table {
 	struct vmm_table *retired_next;	/* on vmm_mem.retired */
 	size_t n;
-	uint64_t *start;	/* n entries, ascending */
-	uint64_t *last;		/* n entries, inclusive */
+	uint64_t *start;	/* n entries, ascending, then padding */
+	struct vmm_slot *slot;	/* n entries */
 	struct vmm_region **r;	/* n entries */
 };
 
@@ -188,8 +202,9 @@ static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
  * Index of the region holding @gpa, or -1.  Inside an RCU read section.
  *
  * No branch depends on @gpa until the final hit check: up to 8 regions the
- * index is the count of region starts <= @gpa (independent compares), above
- * that a branch-free binary search whose step count depends on n only.  A
+ * index is the count of region starts <= @gpa (independent compares; up to
+ * 4 regions, the usual PC layout, without a loop), above that a branch-free
+ * binary search whose step count depends on n only.  A
  * per-thread "last region" hint followed by a branchy binary search costs a
  * misprediction (and a TLS store) on most lookups of a guest that spreads
  * its accesses over its regions, which is the common case for device
@@ -200,9 +215,15 @@ static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
 	const uint64_t *s = t->start;
 	size_t n = t->n, base = 0, k;
 
-	if (unlikely(n == 0))
+	if (likely(n - 1 < VMM_TABLE_PAD)) {
+		/* 1 to 4 regions: the array is padded with UINT64_MAX, which
+		 * only the GPA UINT64_MAX itself can count; clamp for it */
+		base = (s[1] <= gpa) + (s[2] <= gpa) + (s[3] <= gpa);
+		if (base > t->n - 1)
+			base = t->n - 1;
+	} else if (unlikely(n == 0)) {
 		return -1;
-	if (n <= 8) {
+	} else if (n <= 8) {
 		for (k = 1; k < n; k++)
 			base += s[k] <= gpa;
 	} else {
@@ -214,7 +235,7 @@ static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
 		}
 	}
 	/* gpa in [start, last]: one unsigned compare */
-	if (unlikely(gpa - s[base] > t->last[base] - s[base]))
+	if (unlikely(gpa - s[base] > t->slot[base].last - s[base]))
 		return -1;
 	return (ssize_t)base;
 }

@@ -66,17 +66,21 @@ VMM_EXPORT int vmm_mem_get_log_priority(const vmm_mem_t *mem)
 struct vmm_table *vmm_table_alloc(size_t n)
 {
 	struct vmm_table *t;
-	size_t each = 2 * sizeof(uint64_t) + sizeof(struct vmm_region *);
+	size_t each = sizeof(uint64_t) + sizeof(struct vmm_slot) +
+		      sizeof(struct vmm_region *);
+	size_t i;
 
-	if (n > (SIZE_MAX - sizeof(*t)) / each)
+	if (n > (SIZE_MAX - sizeof(*t)) / each - VMM_TABLE_PAD)
 		return NULL;
-	t = calloc(1, sizeof(*t) + n * each);
+	t = calloc(1, sizeof(*t) + (n + VMM_TABLE_PAD) * each);
 	if (!t)
 		return NULL;
 	t->n = n;
-	t->start = (uint64_t *)(t + 1);
-	t->last = t->start + n;
-	t->r = (struct vmm_region **)(t->last + n);
+	t->slot = (struct vmm_slot *)(t + 1);
+	t->r = (struct vmm_region **)(t->slot + n);
+	t->start = (uint64_t *)(t->r + n);
+	for (i = n; i < n + VMM_TABLE_PAD; i++)
+		t->start[i] = UINT64_MAX;
 	return t;
 }
 
@@ -89,7 +93,8 @@ static void table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
 {
 	t->r[i] = r;
 	t->start[i] = r->gpa;
-	t->last[i] = r->last;
+	t->slot[i].last = r->last;
+	t->slot[i].hoff = (uintptr_t)r->hva - (uintptr_t)r->gpa;
 }
 
 void vmm_table_free_retired(struct vmm_mem *mem)
@@ -139,13 +144,13 @@ int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 	size_t i, pos = 0;
 
 	for (i = 0; i < old->n; i++) {
-		if (old->start[i] <= r->last && r->gpa <= old->last[i]) {
+		if (old->start[i] <= r->last && r->gpa <= old->slot[i].last) {
 			verr(mem, "region [0x%llx, 0x%llx] overlaps region "
 			     "[0x%llx, 0x%llx]",
 			     (unsigned long long)r->gpa,
 			     (unsigned long long)r->last,
 			     (unsigned long long)old->start[i],
-			     (unsigned long long)old->last[i]);
+			     (unsigned long long)old->slot[i].last);
 			return -EEXIST;
 		}
 		if (old->start[i] < r->gpa)
@@ -485,7 +490,7 @@ VMM_EXPORT int vmm_mem_last_addr(vmm_mem_t *mem, uint64_t *last)
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	if (t->n) {
-		*last = t->last[t->n - 1];
+		*last = t->slot[t->n - 1].last;
 		rc = 0;
 	}
 	vmm_read_unlock();

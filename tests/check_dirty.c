@@ -677,6 +677,40 @@ START_TEST(write_path_store_marks)
 END_TEST
 
 /*
+ * A region whose GPA is not aligned like its host address: a scalar write
+ * that is aligned in host memory can still cross a guest page, and both
+ * pages are marked (write_exact, store and the u64 helper alike).
+ */
+START_TEST(write_path_scalar_across_guest_page_marks_both)
+{
+	vmm_mem_t *m = one_region(0x10004, 0x3000);
+	void *h = NULL;
+	uint64_t v = 0;
+
+	ck_assert_int_eq(vmm_mem_dirty_log_start(m, 4096), 0);
+	ck_assert_int_eq(vmm_mem_get_host_address(m, 0x11ffc, &h), 0);
+	ck_assert_uint_eq((uintptr_t)h % 8, 0);	/* aligned in host memory */
+	ck_assert_int_eq(vmm_mem_write_u64(m, 0x11ffc, 0x1122334455667788ull),
+			 0);
+	ASSERT_DIRTY(m, 0x11, 0x12);
+	ck_assert_int_eq(clear_log(m), 2);
+	ck_assert_int_eq(vmm_mem_store(m, 0x11ffc, 8, 7, VMM_MEM_ORDER_RELEASE),
+			 0);
+	ASSERT_DIRTY(m, 0x11, 0x12);
+	ck_assert_int_eq(clear_log(m), 2);
+	ck_assert_int_eq(vmm_mem_store(m, 0x11ffc, 4, 9, VMM_MEM_ORDER_RELAXED),
+			 0);
+	ASSERT_DIRTY(m, 0x11);
+	ck_assert_int_eq(clear_log(m), 1);
+	ck_assert_int_eq(vmm_mem_load(m, 0x11ffc, 8, &v, VMM_MEM_ORDER_ACQUIRE),
+			 0);
+	ck_assert_uint_eq(v, 9);
+	ASSERT_CLEAN(m);
+	vmm_mem_unref(m);
+}
+END_TEST
+
+/*
  * The inline helpers (vmm_mem_write_u8 ... vmm_mem_write_be64) go through
  * vmm_mem_write_exact and mark like it, unaligned ones included.
  */
@@ -2235,6 +2269,7 @@ static Suite *dirty_suite(void)
 	tcase_add_test(tc, write_path_fill_marks);
 	tcase_add_test(tc, write_path_copy_marks_destination_only);
 	tcase_add_test(tc, write_path_store_marks);
+	tcase_add_test(tc, write_path_scalar_across_guest_page_marks_both);
 	tcase_add_test(tc, write_path_inline_helpers_mark);
 	tcase_add_test(tc, write_path_read_from_fd_marks);
 	tcase_add_test(tc, write_path_pread_from_fd_marks);

@@ -28,6 +28,8 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -824,6 +826,94 @@ START_TEST(case52_lookup_u64_max)
 END_TEST
 
 /*
+ * The lookup against a linear scan, for every table size from 1 to 12
+ * regions (the unrolled search for up to 4, the counted one up to 8, the
+ * binary search above): region edges, the bytes around them, 0 and
+ * UINT64_MAX, with the last region at the very top of the address space
+ * (UINT64_MAX itself counts the search's padding entries).
+ * Checked through region_info_at, address_in_range, and 1- and 8-byte
+ * exact reads and writes and atomic loads (their fast paths).
+ */
+static int scan(const struct vmm_mem_range *r, size_t n, uint64_t gpa)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (gpa >= r[i].gpa && gpa - r[i].gpa < r[i].size)
+			return (int)i;
+	return -1;
+}
+
+START_TEST(lookup_matches_linear_scan)
+{
+	struct vmm_mem_range r[12] = { { 0, 0 } };
+	size_t n = (size_t)_i, i, k;
+
+	for (i = 0; i < n; i++) {	/* gaps, and adjacent pairs */
+		r[i].gpa = (uint64_t)i * 0x10000 + ((i % 3 == 1) ? 0 : 0x2000);
+		r[i].size = (i % 3 == 0) ? 0xe000 : 0x4000;
+	}
+	/* the last one ends just below 2^64 - 1 (a region cannot hold that
+	 * byte: its end would be 2^64) */
+	r[n - 1].gpa = UINT64_MAX - 0x2000;
+	r[n - 1].size = 0x2000;
+	{
+		vmm_mem_t *m = gm(GM_ANON, r, n);
+
+		for (i = 0; i < n; i++) {
+			const uint64_t probe[] = {
+				r[i].gpa, r[i].gpa - 1, r[i].gpa + 1,
+				r[i].gpa + r[i].size - 1, r[i].gpa + r[i].size,
+				r[i].gpa + r[i].size - 8, r[i].gpa + r[i].size - 4,
+				0, UINT64_MAX, UINT64_MAX - 7,
+			};
+
+			for (k = 0; k < TU_ARRAY_SIZE(probe); k++) {
+				uint64_t g = probe[k], v = 0x5a;
+				int want = scan(r, n, g);
+				bool in8 = want >= 0 && g + 7 >= g &&
+					   scan(r, n, g + 7) >= 0 &&
+					   (scan(r, n, g + 7) == want ||
+					    r[want].gpa + r[want].size ==
+						    r[want + 1].gpa);
+				struct vmm_mem_region_info info;
+				uint8_t b = 0xa5;
+				int rc = vmm_mem_region_info_at(m, g, &info,
+								sizeof(info));
+
+				ck_assert_msg(rc == (want >= 0 ? 0 : -EFAULT),
+					      "n %zu gpa 0x%" PRIx64 ": %d",
+					      n, g, rc);
+				if (want >= 0)
+					ck_assert_uint_eq(info.gpa,
+							  r[want].gpa);
+				ck_assert_int_eq(vmm_mem_address_in_range(m, g),
+						 want >= 0);
+				ck_assert_int_eq(vmm_mem_write_exact(m, g, &b,
+								     1),
+						 want >= 0 ? 0 : -EFAULT);
+				ck_assert_int_eq(vmm_mem_read_exact(m, g, &b,
+								    1),
+						 want >= 0 ? 0 : -EFAULT);
+				rc = vmm_mem_read_exact(m, g, &v, 8);
+				ck_assert_msg(in8 ? rc == 0 : rc < 0,
+					      "n %zu gpa 0x%" PRIx64
+					      ": read 8: %d", n, g, rc);
+				rc = vmm_mem_write_exact(m, g, &v, 8);
+				ck_assert_msg(in8 ? rc == 0 : rc < 0,
+					      "n %zu gpa 0x%" PRIx64
+					      ": write 8: %d", n, g, rc);
+				rc = vmm_mem_load(m, g, 1, &v,
+						  VMM_MEM_ORDER_ACQUIRE);
+				ck_assert_int_eq(rc, want >= 0 ? 0 : -EFAULT);
+			}
+		}
+		vmm_mem_unref(m);
+	}
+}
+END_TEST
+
+/*
  * Case 53: "GM[(0x1000,0x1000)]: find_region(0x1000).is_hugetlbfs() ->
  * None".  libvmmem detects the backing instead of leaving it unknown: not
  * huge pages here.
@@ -932,6 +1022,7 @@ static Suite *lookup_suite(void)
 	tcase_add_loop_test(tl, case51_iter_sum, 0, GM_KINDS);
 	tcase_add_loop_test(tl, case52_lookup_u64_max, 0, GM_KINDS);
 	tcase_add_loop_test(tl, case53_is_hugetlbfs, 0, GM_KINDS);
+	tcase_add_loop_test(tl, lookup_matches_linear_scan, 1, 13);
 	suite_add_tcase(s, tl);
 
 	tcase_add_loop_test(tr, c17_end_of_memory, 0, GM_KINDS);
