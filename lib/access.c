@@ -157,41 +157,91 @@ rw_exact_any(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 }
 
 /*
- * The path of a device model's scalar access: 1, 2, 4 or 8 bytes, the host
- * address and the caller's buffer both aligned to the size, inside one
- * region.  A single load and store, so nothing tears; no call is made, so
- * the function needs no stack frame.  Everything else goes to
- * rw_exact_any(), with the same results.
+ * The fast paths' lookup, inside the read side: the host address of
+ * [@gpa, @gpa + @len) when it lies inside one region, else 0 (the slow path
+ * then finds the error).  *@reg is that region, taken from the same table
+ * snapshot (reloading the table could give a newer one, where the index
+ * means another region).  Inside one region also means gpa + len does not
+ * wrap.
+ */
+static inline __attribute__((always_inline)) uintptr_t
+fast_host(vmm_mem_t *mem, uint64_t gpa, size_t len, struct vmm_region **reg)
+{
+	const struct vmm_table *t = vmm_table_get(mem);
+	ssize_t i = vmm_find(t, gpa);
+
+	if (unlikely(i < 0 || len - 1 > t->slot[i].last - gpa))
+		return 0;
+	*reg = t->r[i];
+	return (uintptr_t)gpa + t->slot[i].hoff;
+}
+
+/*
+ * 9 to 64 bytes, a virtio descriptor or header: copied inline, 16 (or 8)
+ * bytes at a time, the last chunk overlapping the one before.  Only for a
+ * caller buffer that does not overlap the guest bytes (else memmove()).
+ */
+typedef uint64_t vmm_u64u __attribute__((aligned(1), may_alias));
+struct vmm_b16 {
+	uint64_t a, b;
+} __attribute__((aligned(1), may_alias));
+
+static inline void copy16(uint8_t *d, const uint8_t *s)
+{
+	*(struct vmm_b16 *)d = *(const struct vmm_b16 *)s;
+}
+
+static inline void copy_mid(uint8_t *d, const uint8_t *s, size_t n)
+{
+	if (n >= 16) {
+		copy16(d, s);
+		if (n > 32) {
+			copy16(d + 16, s + 16);
+			if (n > 48)
+				copy16(d + 32, s + 32);
+		}
+		if (n > 16)
+			copy16(d + n - 16, s + n - 16);
+	} else {
+		*(vmm_u64u *)d = *(const vmm_u64u *)s;
+		*(vmm_u64u *)(d + n - 8) = *(const vmm_u64u *)(s + n - 8);
+	}
+}
+
+/*
+ * The paths of a device model's small accesses, inside one region; no call
+ * is made, so the functions built from this need no stack frame.
+ * @scalar: 1, 2, 4 or 8 bytes, the host address and the caller's buffer
+ * both aligned to the size: a single load and store, so nothing tears.
+ * Else 9 to 64 bytes and a caller buffer apart from the guest bytes.
+ * Everything else goes to rw_exact_any(), with the same results.
  */
 static inline __attribute__((always_inline)) int
-rw_fixed(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, const size_t len,
-	 bool to_guest)
+rw_fast(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, const size_t len,
+	bool to_guest, const bool scalar)
 {
-	const struct vmm_table *t;
-	struct vmm_region *r = NULL;
+	struct vmm_region *r;
 	uintptr_t h;
-	ssize_t i;
 
 	if (unlikely(!mem || !buf || !urcu_bp_reader))
 		return rw_exact_any(mem, gpa, buf, len, to_guest);
 	vmm_read_lock();
-	t = vmm_table_get(mem);
-	i = vmm_find(t, gpa);
-	if (unlikely(i < 0))
+	h = fast_host(mem, gpa, len, &r);
+	if (unlikely(!h))
 		goto other;
-	/* inside one region; also means gpa + len does not wrap */
-	if (unlikely(len - 1 > t->slot[i].last - gpa))
+	if (scalar ? unlikely((h | (uintptr_t)buf) & (len - 1)) :
+		     unlikely((uintptr_t)buf - h < len ||
+			      h - (uintptr_t)buf < len))
 		goto other;
-	h = (uintptr_t)gpa + t->slot[i].hoff;
-	if (unlikely((h | (uintptr_t)buf) & (len - 1)))
+	if (to_guest && unlikely(r->flags & VMM_MEM_REGION_READONLY))
 		goto other;
-	if (to_guest) {
-		r = t->r[i];
-		if (unlikely(r->flags & VMM_MEM_REGION_READONLY))
-			goto other;
-	}
 	vmm_guest_begin();
-	if (to_guest) {
+	if (!scalar) {
+		if (to_guest)
+			copy_mid((uint8_t *)h, buf, len);
+		else
+			copy_mid(buf, (const uint8_t *)h, len);
+	} else if (to_guest) {
 		switch (len) {
 		case 1: *(volatile uint8_t *)h = *buf; break;
 		case 2: __atomic_store_n((uint16_t *)h, *(uint16_t *)buf,
@@ -232,7 +282,7 @@ other:
 						  uint64_t gpa,             \
 						  uint8_t *buf)             \
 	{                                                                     \
-		return rw_fixed(mem, gpa, buf, size, to_guest);               \
+		return rw_fast(mem, gpa, buf, size, to_guest, true);          \
 	}
 RW_FIXED(read_1, 1, false)
 RW_FIXED(read_2, 2, false)
@@ -243,11 +293,25 @@ RW_FIXED(write_2, 2, true)
 RW_FIXED(write_4, 4, true)
 RW_FIXED(write_8, 8, true)
 
+static __attribute__((noinline)) int read_mid(vmm_mem_t *mem, uint64_t gpa,
+					      uint8_t *buf, size_t len)
+{
+	return rw_fast(mem, gpa, buf, len, false, false);
+}
+
+static __attribute__((noinline)) int write_mid(vmm_mem_t *mem, uint64_t gpa,
+					       uint8_t *buf, size_t len)
+{
+	return rw_fast(mem, gpa, buf, len, true, false);
+}
+
 VMM_EXPORT int vmm_mem_read_exact(vmm_mem_t *mem, uint64_t gpa, void *buf,
 				  size_t len)
 {
 	if (likely(len == 8))	/* u64, the commonest scalar */
 		return read_8(mem, gpa, buf);
+	if (len - 9 < 56)	/* 9 to 64 bytes */
+		return read_mid(mem, gpa, buf, len);
 	switch (len) {
 	case 4: return read_4(mem, gpa, buf);
 	case 2: return read_2(mem, gpa, buf);
@@ -263,6 +327,8 @@ VMM_EXPORT int vmm_mem_write_exact(vmm_mem_t *mem, uint64_t gpa,
 
 	if (likely(len == 8))	/* u64, the commonest scalar */
 		return write_8(mem, gpa, b);
+	if (len - 9 < 56)	/* 9 to 64 bytes */
+		return write_mid(mem, gpa, b, len);
 	switch (len) {
 	case 4: return write_4(mem, gpa, b);
 	case 2: return write_2(mem, gpa, b);
@@ -491,41 +557,20 @@ store_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t val,
 	return rc;
 }
 
-/*
- * The host address of an aligned @size-byte object at @gpa inside one
- * region, or 0 (then the slow path finds the error).  Inside the read side.
- */
-static inline __attribute__((always_inline)) uintptr_t
-atomic_fast_target(vmm_mem_t *mem, uint64_t gpa, const unsigned int size,
-		   ssize_t *idx)
-{
-	const struct vmm_table *t = vmm_table_get(mem);
-	ssize_t i = vmm_find(t, gpa);
-	uintptr_t h;
-
-	if (unlikely(i < 0 || size - 1 > t->slot[i].last - gpa))
-		return 0;
-	h = (uintptr_t)gpa + t->slot[i].hoff;
-	if (unlikely(h & (size - 1)))
-		return 0;
-	*idx = i;
-	return h;
-}
-
 /* One load function per size, frame-less like read_8() and friends. */
 #define LOAD_FIXED(name, type)                                                \
 	static __attribute__((noinline)) int name(vmm_mem_t *mem,           \
 						  uint64_t gpa,             \
 						  uint64_t *val, int order) \
 	{                                                                     \
+		struct vmm_region *r;                                         \
 		uintptr_t h;                                                  \
-		ssize_t i;                                                    \
                                                                               \
 		if (unlikely(!mem || !val || !urcu_bp_reader))                \
 			return load_slow(mem, gpa, sizeof(type), val, order); \
 		vmm_read_lock();                                              \
-		h = atomic_fast_target(mem, gpa, sizeof(type), &i);           \
-		if (unlikely(!h)) {                                           \
+		h = fast_host(mem, gpa, sizeof(type), &r);                    \
+		if (unlikely(!h || (h & (sizeof(type) - 1)))) {               \
 			vmm_read_unlock();                                    \
 			return load_slow(mem, gpa, sizeof(type), val, order); \
 		}                                                             \
@@ -545,16 +590,14 @@ LOAD_FIXED(load_8, uint64_t)
 	{                                                                     \
 		struct vmm_region *r;                                         \
 		uintptr_t h;                                                  \
-		ssize_t i;                                                    \
                                                                               \
 		if (unlikely(!mem || !urcu_bp_reader))                        \
 			return store_slow(mem, gpa, sizeof(type), val,        \
 					  order);                             \
 		vmm_read_lock();                                              \
-		h = atomic_fast_target(mem, gpa, sizeof(type), &i);           \
-		if (unlikely(!h) ||                                           \
-		    unlikely((r = vmm_table_get(mem)->r[i])->flags &          \
-			     VMM_MEM_REGION_READONLY)) {                      \
+		h = fast_host(mem, gpa, sizeof(type), &r);                    \
+		if (unlikely(!h || (h & (sizeof(type) - 1)) ||                \
+			     (r->flags & VMM_MEM_REGION_READONLY))) {         \
 			vmm_read_unlock();                                    \
 			return store_slow(mem, gpa, sizeof(type), val,        \
 					  order);                             \

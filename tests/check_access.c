@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1774,14 +1775,7 @@ static uint8_t *guarded_map(size_t pages)
 
 static int add_host(vmm_mem_t *m, uint64_t gpa, uint64_t size, void *p)
 {
-	struct vmm_mem_region_desc d;
-
-	memset(&d, 0, sizeof(d));
-	d.type = VMM_MEM_REGION_HOST;
-	d.gpa = gpa;
-	d.size = size;
-	d.hva = p;
-	return vmm_mem_add_region(m, &d, sizeof(d));
+	return tu_add_host(m, gpa, size, p, 0);
 }
 
 /*
@@ -2131,7 +2125,7 @@ END_TEST
  * result is that of memmove, for small and large copies alike. */
 START_TEST(caller_buffer_inside_guest_memory)
 {
-	static const size_t lens[] = { 3, 8, 64, 0x200 };
+	static const size_t lens[] = { 3, 8, 9, 16, 17, 33, 64, 65, 0x200 };
 	struct vmm_mem_range r[] = { { 0, 0x4000 } };
 	unsigned char want[0x4000], got[0x4000];
 	vmm_mem_t *m = tu_mem_anon(r, 1);
@@ -2146,6 +2140,11 @@ START_TEST(caller_buffer_inside_guest_memory)
 		memmove(want + 0x100, want + 0x101, lens[i]);
 		ck_assert_int_eq(vmm_mem_write(m, 0x100, (char *)hva + 0x101,
 					       lens[i]), (ssize_t)lens[i]);
+		/* write_exact: source overlaps the destination from below */
+		memmove(want + 0x2001, want + 0x2000, lens[i]);
+		ck_assert_int_eq(vmm_mem_write_exact(m, 0x2001,
+						     (char *)hva + 0x2000,
+						     lens[i]), 0);
 		/* read_exact: destination overlaps the source from above */
 		memmove(want + 0x1001, want + 0x1000, lens[i]);
 		ck_assert_int_eq(vmm_mem_read_exact(m, 0x1000,
@@ -2157,6 +2156,86 @@ START_TEST(caller_buffer_inside_guest_memory)
 			      lens[i]);
 	}
 	vmm_mem_unref(m);
+}
+END_TEST
+
+/*
+ * Every length from 1 to 72 (the scalar, 9-to-64-byte and general paths)
+ * at every alignment, up to a region's end, across two adjacent regions,
+ * into a hole and onto a read-only region, against a model: an exact
+ * access lands entirely or not at all, and a refused one leaves the guest
+ * and the caller's buffer untouched.
+ */
+START_TEST(exact_every_small_length)
+{
+	/* [0, 0x2000) and [0x2000, 0x3000) adjacent, hole, read-only one */
+	struct vmm_mem_range r[] = { { 0, 0x2000 }, { 0x2000, 0x1000 } };
+	static uint8_t model[0x3000], got[0x3000];
+	uint8_t buf[80 + 8], keep[sizeof(buf)];
+	vmm_mem_t *m = tu_mem_anon(r, 2);
+	uint8_t *ro = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t len, a, k;
+
+	ck_assert_ptr_ne(ro, MAP_FAILED);
+	memset(ro, 0x77, 0x1000);
+	ck_assert_int_eq(tu_add_host(m, 0x5000, 0x1000, ro,
+				     VMM_MEM_REGION_READONLY), 0);
+	tu_pattern(model, sizeof(model), 9);
+	ck_assert_int_eq(vmm_mem_write_exact(m, 0, model, sizeof(model)), 0);
+	for (len = 1; len <= 72; len++) {
+		const uint64_t at[] = {
+			0x100, 0x101, 0x102, 0x104, 0x108, 0x10f,
+			0x2000 - len,		/* up to the first region's end */
+			0x2000 - len / 2 - 1,	/* across the adjacent pair */
+			0x3000 - len,		/* up to the end before the hole */
+			0x3000 - len + 1,	/* one byte into the hole */
+			0x5000 + 8,		/* read-only */
+		};
+
+		for (k = 0; k < TU_ARRAY_SIZE(at); k++) {
+			uint64_t g = at[k];
+			bool backed = g + len <= 0x3000 ||
+				      (g >= 0x5000 && g + len <= 0x6000);
+			bool rdonly = g >= 0x5000;
+			int want_w = !backed ? -EFAULT : rdonly ? -EACCES : 0;
+
+			for (a = 0; a < 8; a++) {
+				uint8_t *b = buf + a;
+
+				tu_pattern(buf, sizeof(buf),
+					   (unsigned int)(len * 16 + k + a));
+				memcpy(keep, buf, sizeof(buf));
+				ck_assert_int_eq(vmm_mem_write_exact(m, g, b,
+								     len),
+						 want_w);
+				if (want_w == 0)
+					memcpy(model + g, b, len);
+				memset(buf, 0xee, sizeof(buf));
+				memcpy(keep, buf, sizeof(buf));
+				ck_assert_int_eq(vmm_mem_read_exact(m, g, b,
+								    len),
+						 backed ? 0 : -EFAULT);
+				if (backed && !rdonly)
+					ck_assert_msg(memcmp(b, model + g,
+							     len) == 0,
+						      "len %zu at 0x%" PRIx64
+						      " buf+%zu", len, g, a);
+				else if (backed)
+					for (size_t j = 0; j < len; j++)
+						ck_assert_uint_eq(b[j], 0x77);
+				else
+					ck_assert(memcmp(buf, keep,
+							 sizeof(buf)) == 0);
+			}
+		}
+	}
+	ck_assert_int_eq(vmm_mem_read_exact(m, 0, got, sizeof(got)), 0);
+	ck_assert(memcmp(got, model, sizeof(model)) == 0);
+	for (k = 0; k < 0x1000; k++)
+		ck_assert_uint_eq(ro[k], 0x77);
+	vmm_mem_unref(m);
+	munmap(ro, 0x1000);
 }
 END_TEST
 
@@ -2248,6 +2327,7 @@ static Suite *access_suite(void)
 	tcase_add_test(tc, c18_wrap_from_backed_start);
 	tcase_add_test(tc, c19_write_exact_all_or_nothing);
 	tcase_add_test(tc, caller_buffer_inside_guest_memory);
+	tcase_add_test(tc, exact_every_small_length);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -609,6 +610,95 @@ struct contest {
 	atomic_ulong wins, losses;
 	atomic_int stop;
 };
+
+/*
+ * Scalar writes while a region below them comes and goes, so the index of
+ * the written region changes from one table to the next (1 without the
+ * hot region, 2 with it; the read-only region in between takes the other
+ * index), and stores to the read-only region, refused each time.  Each
+ * access must find its region, check it and mark its page from one table
+ * snapshot: a region taken from a newer table by the old index would be
+ * another one (a store let into the read-only region, a mark in the wrong
+ * bitmap) or past the end.  That window is a few instructions wide; over
+ * this many tries a table reload there is hit (a read-only store let
+ * through within about a thousand).
+ */
+struct shifter {
+	vmm_mem_t *m;
+	atomic_int stop;
+	unsigned long cycles;
+};
+
+static void *shifter_main(void *arg)
+{
+	struct shifter *sh = arg;
+	int rc;
+
+	while (!atomic_load(&sh->stop) && !atomic_load(&failed)) {
+		rc = tu_add_anon(sh->m, 0, 0x1000, 0);
+		T_CHECK(rc == 0, "add: %d", rc);
+		rc = vmm_mem_remove_region(sh->m, 0, 0x1000);
+		T_CHECK(rc == 0, "remove: %d", rc);
+		sh->cycles++;
+	}
+	return NULL;
+}
+
+START_TEST(scalar_writes_while_indices_shift)
+{
+	struct shifter sh = { 0 };
+	unsigned long i, n = scaled(200000);
+	uint64_t bm[1], v = 0;
+	pthread_t t;
+
+	/* the read-only region is the caller's writable mapping, so a store
+	 * wrongly let through lands instead of faulting */
+	uint8_t *ro = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(ro, MAP_FAILED);
+	memset(ro, 0x77, 0x1000);
+	fail_reset();
+	ck_assert_int_eq(vmm_mem_new(&sh.m), 0);
+	ck_assert_int_eq(tu_add_host(sh.m, 0x10000, 0x1000, ro,
+				     VMM_MEM_REGION_READONLY), 0);
+	ck_assert_int_eq(tu_add_anon(sh.m, 0x20000, 0x1000, 0), 0);
+	ck_assert_int_eq(vmm_mem_dirty_log_start(sh.m, 0x1000), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, shifter_main, &sh), 0);
+	for (i = 0; i < n && !atomic_load(&failed); i++) {
+		uint64_t gpa = 0x20000 + (i % 0x200) * 8;
+		int rc = (i & 1) ? vmm_mem_store(sh.m, gpa, 8, i,
+						 VMM_MEM_ORDER_RELEASE) :
+				   vmm_mem_write_u64(sh.m, gpa, i);
+
+		T_CHECK(rc == 0, "write %lu at 0x%" PRIx64 ": %d", i, gpa, rc);
+		rc = vmm_mem_store(sh.m, gpa - 0x10000, 8, i,
+				   VMM_MEM_ORDER_RELAXED);
+		T_CHECK(rc == -EACCES, "store %lu to read-only 0x%" PRIx64
+			": %d", i, gpa - 0x10000, rc);
+		rc = vmm_mem_dirty_log_test(sh.m, gpa);
+		T_CHECK(rc == 1, "write %lu at 0x%" PRIx64 " not marked: %d", i,
+			gpa, rc);
+		if (i % 4096 == 4095) {
+			int64_t got = vmm_mem_dirty_log_get(
+				sh.m, 0x20000, 1, bm, VMM_MEM_DIRTY_LOG_CLEAR);
+
+			T_CHECK(got == 1, "harvest: %" PRId64, got);
+		}
+	}
+	atomic_store(&sh.stop, 1);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	fail_assert_none();
+	ck_assert_int_eq(vmm_mem_load(sh.m, 0x20000 + ((n - 1) % 0x200) * 8,
+				      8, &v, VMM_MEM_ORDER_ACQUIRE), 0);
+	ck_assert_uint_eq(v, n - 1);
+	ck_assert_int_eq(vmm_mem_dirty_log_test(sh.m, 0x10000), 0);
+	vmm_mem_unref(sh.m);
+	for (i = 0; i < 0x1000; i++)
+		ck_assert_uint_eq(ro[i], 0x77);
+	munmap(ro, 0x1000);
+}
+END_TEST
 
 static void *contest_main(void *arg)
 {
@@ -1216,6 +1306,7 @@ int main(void)
 	tcase_set_timeout(tc, tmo);
 	tcase_add_test(tc, stress_readers_vs_hotplug);
 	tcase_add_test(tc, add_contest_serialised);
+	tcase_add_test(tc, scalar_writes_while_indices_shift);
 	tcase_add_test(tc, ref_unref_storm);
 	tcase_add_test(tc, log_fn_changed_while_logging);
 	suite_add_tcase(s, tc);

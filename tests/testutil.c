@@ -21,31 +21,40 @@ vmm_mem_t *tu_mem_anon(const struct vmm_mem_range *r, size_t n)
 	return m;
 }
 
-int tu_add_anon(vmm_mem_t *m, uint64_t gpa, uint64_t size, uint32_t flags)
+/* Add a region of @type; @hva and @fd/@off where the type takes them. */
+static int add_region(vmm_mem_t *m, uint32_t type, uint64_t gpa,
+		      uint64_t size, uint32_t flags, void *hva, int fd,
+		      uint64_t off)
 {
 	struct vmm_mem_region_desc d;
 
 	memset(&d, 0, sizeof(d));
-	d.type = VMM_MEM_REGION_ANON;
+	d.type = type;
 	d.flags = flags;
 	d.gpa = gpa;
 	d.size = size;
+	d.hva = hva;
+	d.fd = fd;
+	d.fd_offset = off;
 	return vmm_mem_add_region(m, &d, sizeof(d));
+}
+
+int tu_add_anon(vmm_mem_t *m, uint64_t gpa, uint64_t size, uint32_t flags)
+{
+	return add_region(m, VMM_MEM_REGION_ANON, gpa, size, flags, NULL, 0, 0);
+}
+
+int tu_add_host(vmm_mem_t *m, uint64_t gpa, uint64_t size, void *hva,
+		uint32_t flags)
+{
+	return add_region(m, VMM_MEM_REGION_HOST, gpa, size, flags, hva, 0, 0);
 }
 
 int tu_add_fd(vmm_mem_t *m, uint64_t gpa, uint64_t size, int fd, uint64_t off,
 	      uint32_t flags)
 {
-	struct vmm_mem_region_desc d;
-
-	memset(&d, 0, sizeof(d));
-	d.type = VMM_MEM_REGION_FD;
-	d.flags = flags;
-	d.gpa = gpa;
-	d.size = size;
-	d.fd = fd;
-	d.fd_offset = off;
-	return vmm_mem_add_region(m, &d, sizeof(d));
+	return add_region(m, VMM_MEM_REGION_FD, gpa, size, flags, NULL, fd,
+			  off);
 }
 
 int tu_memfd(size_t size)

@@ -13,6 +13,9 @@
 vmm_mem_t *tu_mem_anon(const struct vmm_mem_range *r, size_t n);
 /* Add one anonymous region; returns the library's result. */
 int tu_add_anon(vmm_mem_t *m, uint64_t gpa, uint64_t size, uint32_t flags);
+/* A caller-provided host mapping (VMM_MEM_REGION_HOST) at @hva. */
+int tu_add_host(vmm_mem_t *m, uint64_t gpa, uint64_t size, void *hva,
+		uint32_t flags);
 /* Add one FD region; returns the library's result. */
 int tu_add_fd(vmm_mem_t *m, uint64_t gpa, uint64_t size, int fd,
 	      uint64_t off, uint32_t flags);
