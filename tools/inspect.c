@@ -71,6 +71,30 @@ static int nargs(int argc, int want, const char *synopsis)
 	return 0;
 }
 
+/*
+ * The arguments GPA LEN (and @want - 2 more), the memory, and a check that
+ * [GPA, GPA + LEN) is backed: 0 with *@mem open, or the exit status.
+ */
+static int open_range(struct vmmem_ctx *ctx, int argc, char **argv, int want,
+		      const char *synopsis, uint64_t *gpa, uint64_t *len,
+		      vmm_mem_t **mem)
+{
+	int ret = nargs(argc, want, synopsis);
+
+	if (!ret)
+		ret = vmmem_parse_number("GPA", argv[1], gpa);
+	if (!ret)
+		ret = vmmem_parse_number("LEN", argv[2], len);
+	if (!ret)
+		ret = open_mem(ctx, mem);
+	if (ret)
+		return ret;
+	ret = vmmem_check_range(*mem, *gpa, *len, false);
+	if (ret)
+		vmm_mem_unref(*mem);
+	return ret;
+}
+
 int vmmem_cmd_info(struct vmmem_ctx *ctx, int argc, char **argv)
 {
 	vmm_mem_t *mem;
@@ -113,17 +137,10 @@ int vmmem_cmd_read(struct vmmem_ctx *ctx, int argc, char **argv)
 	vmm_mem_t *mem;
 	int ret;
 
-	ret = nargs(argc, 2, "read GPA LEN");
-	if (!ret)
-		ret = vmmem_parse_number("GPA", argv[1], &gpa);
-	if (!ret)
-		ret = vmmem_parse_number("LEN", argv[2], &len);
-	if (!ret)
-		ret = open_mem(ctx, &mem);
+	ret = open_range(ctx, argc, argv, 2, "read GPA LEN", &gpa, &len, &mem);
 	if (ret)
 		return ret;
-	ret = vmmem_check_range(mem, gpa, len, false);
-	for (done = 0; !ret && done < len; done += sizeof(buf)) {
+	for (done = 0; done < len; done += sizeof(buf)) {
 		size_t n = len - done < sizeof(buf) ? (size_t)(len - done)
 						    : sizeof(buf);
 		size_t i;
@@ -325,21 +342,12 @@ int vmmem_cmd_save(struct vmmem_ctx *ctx, int argc, char **argv)
 	uint64_t gpa, len, done = 0;
 	int ret, fd;
 
-	ret = nargs(argc, 3, "save GPA LEN FILE");
-	if (!ret)
-		ret = vmmem_parse_number("GPA", argv[1], &gpa);
-	if (!ret)
-		ret = vmmem_parse_number("LEN", argv[2], &len);
-	if (!ret)
-		ret = open_mem(ctx, &mem);
+	/* the range is checked before FILE is created: a hole leaves no
+	 * empty file */
+	ret = open_range(ctx, argc, argv, 3, "save GPA LEN FILE", &gpa, &len,
+			 &mem);
 	if (ret)
 		return ret;
-	/* check before creating FILE, so a hole leaves no empty file */
-	ret = vmmem_check_range(mem, gpa, len, false);
-	if (ret) {
-		vmm_mem_unref(mem);
-		return ret;
-	}
 	fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		vmmem_err("%s: %s", argv[3], strerror(errno));
