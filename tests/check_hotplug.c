@@ -779,26 +779,6 @@ END_TEST
 /* Blocking fd transfers racing with the removal of their region            */
 /* ------------------------------------------------------------------------ */
 
-/* The scheduler state of thread @tid of this process ('R', 'S' ...), or 0. */
-static char thread_state(pid_t tid)
-{
-	char path[64], line[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	line[n] = 0;
-	p = strrchr(line, ')');		/* "tid (comm) S ..." */
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 struct blocked {
 	pthread_t th;
 	atomic_int tid;
@@ -859,7 +839,7 @@ static void wait_blocked(struct blocked *b)
 
 	ck_assert(wait_flag(&b->entered, 5000));
 	for (i = 0; i < 5000; i++) {
-		if (thread_state((pid_t)atomic_load(&b->tid)) == 'S')
+		if (tu_thread_state((pid_t)atomic_load(&b->tid)) == 'S')
 			break;
 		sleep_ms(1);
 	}

@@ -352,6 +352,19 @@ static void feeder_start(struct feeder *f)
 	ck_assert_int_eq(pthread_create(&f->th, NULL, feeder_main, f), 0);
 }
 
+/* A feeder of @len bytes of @buf, @chunk at a time @delay_ms apart, into
+ * @fd (not started). */
+static void feeder_init(struct feeder *f, int fd, const unsigned char *buf,
+			size_t len, size_t chunk, unsigned int delay_ms)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = fd;
+	f->buf = buf;
+	f->len = len;
+	f->chunk = chunk;
+	f->delay_ms = delay_ms;
+}
+
 static void feeder_join(struct feeder *f)
 {
 	ck_assert_int_eq(pthread_join(f->th, NULL), 0);
@@ -432,26 +445,6 @@ static void install_alarm_no_restart(void)
 	alarm_hits = 0;
 }
 
-/* The scheduler state of thread @tid of this process ('R', 'S' ...), or 0. */
-static char thread_state(pid_t tid)
-{
-	char path[64], line[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	line[n] = 0;
-	p = strrchr(line, ')');		/* "tid (comm) S ..." */
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /* Waits (up to 5 s) until @tid sleeps, i.e. blocks in its system call,
  * then sends SIGALRM to @target @kicks times, @first_ms after that and
  * @gap_ms apart; then runs the feeder or drainer given (if any) in this
@@ -472,7 +465,7 @@ static void *kicker_main(void *arg)
 	struct kicker *k = arg;
 	int i;
 
-	for (i = 0; i < 5000 && thread_state(k->target_tid) != 'S'; i++)
+	for (i = 0; i < 5000 && tu_thread_state(k->target_tid) != 'S'; i++)
 		sleep_ms(1);
 	sleep_ms(k->first_ms);
 	for (i = 0; i < k->kicks; i++) {
@@ -1478,12 +1471,7 @@ START_TEST(c05_chunked_sender)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 			 0);
-	memset(&f, 0, sizeof(f));
-	f.fd = sv[1];
-	f.buf = data;
-	f.len = 0x3000;
-	f.chunk = 0x1000;
-	f.delay_ms = 10;
+	feeder_init(&f, sv[1], data, 0x3000, 0x1000, 10);
 	feeder_start(&f);
 	ck_assert_int_eq(vmm_mem_read_exact_from_fd(m, 0, sv[0], 0x3000, &done),
 			 0);
@@ -1515,12 +1503,7 @@ START_TEST(c05_early_eof)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 			 0);
-	memset(&f, 0, sizeof(f));
-	f.fd = sv[1];
-	f.buf = data;
-	f.len = 0x2000;
-	f.chunk = 0x1000;
-	f.delay_ms = 10;
+	feeder_init(&f, sv[1], data, 0x2000, 0x1000, 10);
 	f.close_after = 1;
 	feeder_start(&f);
 	ck_assert_int_eq(vmm_mem_read_exact_from_fd(m, 0, sv[0], 0x3000, &done),
@@ -1601,12 +1584,7 @@ START_TEST(c05_eintr_read_retried)
 	make_pipe(p);
 
 	/* exact */
-	memset(&f, 0, sizeof(f));
-	f.fd = p[1];
-	f.buf = data;
-	f.len = 0x2000;
-	f.chunk = 0x800;
-	f.delay_ms = 5;
+	feeder_init(&f, p[1], data, 0x2000, 0x800, 5);
 	memset(&k, 0, sizeof(k));
 	k.target = pthread_self();
 	k.target_tid = gettid();
@@ -2337,12 +2315,7 @@ START_TEST(memfd_guest_socketpair)
 	ck_assert_int_eq(tu_add_fd(m, 0x14000, 0x4000, mfd, 0x4000, 0), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 			 0);
-	memset(&f, 0, sizeof(f));
-	f.fd = sv[1];
-	f.buf = data;
-	f.len = 0x6000;
-	f.chunk = 0x1800;
-	f.delay_ms = 2;
+	feeder_init(&f, sv[1], data, 0x6000, 0x1800, 2);
 	feeder_start(&f);
 	ck_assert_int_eq(vmm_mem_read_exact_from_fd(m, 0x11000, sv[0], 0x6000,
 						    &done), 0);

@@ -172,3 +172,23 @@ int tu_run(Suite *s)
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+/* The scheduler state of thread @tid of this process ('R', 'S' ...), or 0. */
+char tu_thread_state(pid_t tid)
+{
+	char path[64], line[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	line[n] = 0;
+	p = strrchr(line, ')');		/* "tid (comm) S ..." */
+	return p && p[1] == ' ' ? p[2] : 0;
+}

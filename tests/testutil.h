@@ -38,6 +38,10 @@ int tu_is_mapped(const void *addr);
 /* Run a suite; returns the process exit status for main(). */
 int tu_run(Suite *s);
 
+/* The scheduler state of thread @tid of this process ('R', 'S' ...), or 0
+ * when it cannot be read. */
+char tu_thread_state(pid_t tid);
+
 #define TU_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
