@@ -10,13 +10,14 @@
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
+/* One allocation: the header, then r[n], then iov[n]. */
 struct vmm_mem_mapping {
 	unsigned int flags;
 	uint64_t gpa;
 	uint64_t len;
 	size_t n;
-	struct vmm_region **r;
-	struct iovec *iov;
+	struct iovec *iov;		/* n entries, after r */
+	struct vmm_region *r[];		/* n entries */
 };
 
 VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
@@ -24,9 +25,9 @@ VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 {
 	const struct vmm_table *t;
 	struct vmm_mem_mapping *m;
-	uint64_t cur, left;
-	size_t n = 0, k;
-	ssize_t i, j;
+	uint64_t cur = gpa, left = len;
+	size_t n, k;
+	ssize_t i;
 	int rc = 0;
 
 	if (!mem || !out || len == 0 || !flags ||
@@ -36,36 +37,31 @@ VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 		return -EOVERFLOW;
 	if (len > SIZE_MAX)
 		return -EOVERFLOW;
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	if (vmm_span(t, gpa, len, false, &i) != len) {
 		rc = -EFAULT;
-		goto fail;
+		goto out;
 	}
 	if ((flags & VMM_MEM_MAP_WRITE) && vmm_range_readonly(t, i, gpa, len)) {
 		rc = -EACCES;
-		goto fail;
+		goto out;
 	}
-	for (j = i, cur = gpa, left = len; left; j++, n++) {
-		uint64_t c = MIN(left, t->r[j]->last - cur + 1);
-
-		if (!t->r[j]->hva) {
+	/* one fragment per region from i to the one holding the last byte */
+	n = (size_t)(vmm_find(t, gpa + (len - 1)) - i) + 1;
+	for (k = 0; k < n; k++) {
+		if (!t->r[i + (ssize_t)k]->hva) {
 			rc = -EOPNOTSUPP;
-			goto fail;
+			goto out;
 		}
-		cur += c;
-		left -= c;
 	}
-	m->r = calloc(n, sizeof(*m->r));
-	m->iov = calloc(n, sizeof(*m->iov));
-	if (!m->r || !m->iov) {
+	m = calloc(1, sizeof(*m) + n * (sizeof(m->r[0]) + sizeof(m->iov[0])));
+	if (!m) {
 		rc = -ENOMEM;
-		goto fail;
+		goto out;
 	}
-	for (k = 0, cur = gpa, left = len; k < n; k++) {
+	m->iov = (struct iovec *)(m->r + n);
+	for (k = 0; k < n; k++) {
 		struct vmm_region *r = t->r[i + (ssize_t)k];
 		uint64_t c = MIN(left, r->last - cur + 1);
 
@@ -76,18 +72,13 @@ VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 		cur += c;
 		left -= c;
 	}
-	vmm_read_unlock();
 	m->n = n;
 	m->flags = flags;
 	m->gpa = gpa;
 	m->len = len;
 	*out = m;
-	return 0;
-fail:
+out:
 	vmm_read_unlock();
-	free(m->r);
-	free(m->iov);
-	free(m);
 	return rc;
 }
 
@@ -125,8 +116,6 @@ VMM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written)
 	}
 	for (k = 0; k < map->n; k++)
 		vmm_region_put(map->r[k]);
-	free(map->r);
-	free(map->iov);
 	free(map);
 	return 0;
 }
