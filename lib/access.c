@@ -88,22 +88,6 @@ VMM_EXPORT ssize_t vmm_mem_write(vmm_mem_t *mem, uint64_t gpa,
 	return rw(mem, gpa, (uint8_t *)buf, len, true);
 }
 
-/*
- * Validate all of [gpa, gpa+len) in table t for an all-or-nothing access.
- * Returns the first region index or a negative errno.
- */
-static ssize_t exact_check(const struct vmm_table *t, uint64_t gpa,
-			   uint64_t len, bool to_guest)
-{
-	ssize_t i;
-
-	if (vmm_span(t, gpa, len, false, &i) != len)
-		return -EFAULT;
-	if (to_guest && vmm_range_readonly(t, i, gpa, len))
-		return -EACCES;
-	return i;
-}
-
 /* Everything but the common case: arguments to refuse, a range that spans
  * regions or fails.  Out of line, so that the fast path stays small. */
 static __attribute__((noinline)) int
@@ -121,7 +105,7 @@ rw_exact_slow(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		return -EOVERFLOW;
 	vmm_read_lock();
 	t = vmm_table_get(mem);
-	i = exact_check(t, gpa, len, to_guest);
+	i = vmm_range_check(t, gpa, len, to_guest);
 	if (i >= 0)
 		copy_frags(t, i, gpa, buf, len, to_guest);
 	vmm_read_unlock();
@@ -350,7 +334,7 @@ VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
 		return -EOVERFLOW;
 	vmm_read_lock();
 	t = vmm_table_get(mem);
-	i = exact_check(t, gpa, len, true);
+	i = vmm_range_check(t, gpa, len, true);
 	if (i >= 0) {
 		while (len) {
 			struct vmm_region *r = t->r[i++];
@@ -395,9 +379,9 @@ VMM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa, uint64_t src_gpa,
 		return -EOVERFLOW;
 	vmm_read_lock();
 	t = vmm_table_get(mem);
-	i = exact_check(t, src_gpa, len, false);
+	i = vmm_range_check(t, src_gpa, len, false);
 	if (i >= 0)
-		i = exact_check(t, dst_gpa, len, true);
+		i = vmm_range_check(t, dst_gpa, len, true);
 	if (i < 0) {
 		rc = (int)i;
 		goto out;

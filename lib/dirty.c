@@ -64,6 +64,25 @@ void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 	}
 }
 
+void vmm_mark_frags(struct vmm_region *const *r, const struct iovec *iov,
+		    size_t n, uint64_t gpa, uint64_t written)
+{
+	size_t k;
+
+	if (!written)
+		return;
+	vmm_read_lock();
+	for (k = 0; k < n && written; k++) {
+		uint64_t c = written < iov[k].iov_len ? written
+						      : (uint64_t)iov[k].iov_len;
+
+		vmm_mark(r[k], gpa, c);
+		gpa += c;
+		written -= c;
+	}
+	vmm_read_unlock();
+}
+
 /* Index of the first region whose last byte is >= gpa (may be t->n). */
 static size_t first_at_or_after(const struct vmm_table *t, uint64_t gpa)
 {

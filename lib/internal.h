@@ -25,6 +25,7 @@
 extern __thread struct urcu_bp_reader *urcu_bp_reader
 	__attribute__((tls_model("initial-exec")));
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -277,6 +278,24 @@ static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
 bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 			uint64_t len);
 
+/*
+ * For an all-or-nothing access: all of [gpa, gpa+len) backed (across
+ * adjacent regions) and, with @writable, none of it read-only.  Returns the
+ * first region's index, or -EFAULT / -EACCES.  len > 0 and gpa + len does
+ * not wrap (checked by callers).
+ */
+static inline ssize_t vmm_range_check(const struct vmm_table *t, uint64_t gpa,
+				      uint64_t len, bool writable)
+{
+	ssize_t i;
+
+	if (vmm_span(t, gpa, len, false, &i) != len)
+		return -EFAULT;
+	if (writable && vmm_range_readonly(t, i, gpa, len))
+		return -EACCES;
+	return i;
+}
+
 /* true if gpa + len would pass 2^64 (len > 0): the last byte wraps. */
 static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
 {
@@ -319,6 +338,10 @@ static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
 }
 /* Mark [gpa, gpa+len) in every region it touches (inside RCU read side). */
 void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len);
+/* Mark the first @written bytes of the fragments iov[0..n) of regions
+ * r[0..n), which hold GPA @gpa on (a pinned transfer or mapping). */
+void vmm_mark_frags(struct vmm_region *const *r, const struct iovec *iov,
+		    size_t n, uint64_t gpa, uint64_t written);
 /* Give a new region a bitmap when logging is on (under mem->lock). */
 int vmm_dirty_region_init(struct vmm_mem *mem, struct vmm_region *r);
 void vmm_dirty_free(struct vmm_dirty *d);

@@ -88,19 +88,8 @@ static void unpin(struct pins *p, uint64_t n, bool to_guest)
 {
 	size_t k;
 
-	if (to_guest && n) {
-		uint64_t gpa = p->gpa;
-
-		vmm_read_lock();
-		for (k = 0; k < p->n && n; k++) {
-			uint64_t c = MIN(n, p->iov[k].iov_len);
-
-			vmm_mark(p->r[k], gpa, c);
-			gpa += c;
-			n -= c;
-		}
-		vmm_read_unlock();
-	}
+	if (to_guest)
+		vmm_mark_frags(p->r, p->iov, p->n, p->gpa, n);
 	for (k = 0; k < p->n; k++)
 		vmm_region_put(p->r[k]);
 	p->n = 0;
@@ -198,17 +187,10 @@ static int all(struct vmm_mem *mem, uint64_t gpa, int fd, uint64_t len,
 		return rc;
 	/* All or nothing on the address range: validate before any I/O. */
 	vmm_read_lock();
-	{
-		const struct vmm_table *t = vmm_table_get(mem);
-
-		if (vmm_span(t, gpa, len, false, &i) != len)
-			rc = -EFAULT;
-		else if (to_guest && vmm_range_readonly(t, i, gpa, len))
-			rc = -EACCES;
-	}
+	i = vmm_range_check(vmm_table_get(mem), gpa, len, to_guest);
 	vmm_read_unlock();
-	if (rc)
-		return rc;
+	if (i < 0)
+		return (int)i;
 
 	while (got < len) {
 		struct pins p;

@@ -39,12 +39,9 @@ VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 		return -EOVERFLOW;
 	vmm_read_lock();
 	t = vmm_table_get(mem);
-	if (vmm_span(t, gpa, len, false, &i) != len) {
-		rc = -EFAULT;
-		goto out;
-	}
-	if ((flags & VMM_MEM_MAP_WRITE) && vmm_range_readonly(t, i, gpa, len)) {
-		rc = -EACCES;
+	i = vmm_range_check(t, gpa, len, flags & VMM_MEM_MAP_WRITE);
+	if (i < 0) {
+		rc = (int)i;
 		goto out;
 	}
 	/* one fragment per region from i to the one holding the last byte */
@@ -100,20 +97,8 @@ VMM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written)
 
 	if (!map)
 		return 0;
-	if ((map->flags & VMM_MEM_MAP_WRITE) && written) {
-		uint64_t gpa = map->gpa;
-
-		written = MIN(written, map->len);
-		vmm_read_lock();
-		for (k = 0; k < map->n && written; k++) {
-			uint64_t c = MIN(written, (uint64_t)map->iov[k].iov_len);
-
-			vmm_mark(map->r[k], gpa, c);
-			gpa += c;
-			written -= c;
-		}
-		vmm_read_unlock();
-	}
+	if (map->flags & VMM_MEM_MAP_WRITE)
+		vmm_mark_frags(map->r, map->iov, map->n, map->gpa, written);
 	for (k = 0; k < map->n; k++)
 		vmm_region_put(map->r[k]);
 	free(map);
