@@ -15,6 +15,12 @@
 /* The largest log page: a 1 GiB huge page. */
 #define DIRTY_PAGE_MAX (UINT64_C(1) << 30)
 
+/* @n (1 to 64) one bits from bit @sh up, within one word. */
+static inline uint64_t bit_run(uint64_t n, uint64_t sh)
+{
+	return (n == 64 ? ~0ull : ((1ull << n) - 1)) << sh;
+}
+
 static struct vmm_dirty *dirty_alloc(const struct vmm_region *r,
 				     uint64_t shift)
 {
@@ -54,7 +60,7 @@ void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 
 		if (n > last - p + 1)
 			n = last - p + 1;
-		mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << bit;
+		mask = bit_run(n, bit);
 		/* see vmm_mark(): no locked op when every bit is set */
 		if ((__atomic_load_n(&d->words[p >> 6], __ATOMIC_RELAXED) &
 		     mask) != mask)
@@ -225,7 +231,7 @@ VMM_EXPORT int64_t vmm_mem_dirty_log_page_size(vmm_mem_t *mem)
 static uint64_t take(struct vmm_dirty *d, uint64_t b, uint64_t n, bool clear)
 {
 	uint64_t *w = &d->words[b >> 6], sh = b & 63, old;
-	uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << sh;
+	uint64_t mask = bit_run(n, sh);
 
 	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
 	if (clear && (old & mask))	/* a clean word needs no locked op */
