@@ -2054,17 +2054,6 @@ struct cc_migrator {
 	pthread_t t;
 };
 
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 /*
  * The writers own disjoint byte ranges, so that the only races on guest
  * data are those between a writer and the migrator: stripes of 64 KiB
@@ -2104,20 +2093,20 @@ static void *cc_write(void *arg)
 	}
 	tu_pattern(pool, CC_POOL, w->seed);
 	for (i = 0; i < w->iterations && !w->rc; i++) {
-		uint64_t r = xorshift(&s), op = r % 16, lo, hi, st;
-		uint64_t len = 1 + (xorshift(&s) % 0x4000), gpa;
-		const uint8_t *src = pool + xorshift(&s) % (CC_POOL - 0x4000);
+		uint64_t r = tu_xorshift(&s), op = r % 16, lo, hi, st;
+		uint64_t len = 1 + (tu_xorshift(&s) % 0x4000), gpa;
+		const uint8_t *src = pool + tu_xorshift(&s) % (CC_POOL - 0x4000);
 
 		/* a random stripe of this writer's parity */
-		st = (xorshift(&s) % ((CC_NSTRIPES + 1) / 2)) * 2 + w->index;
+		st = (tu_xorshift(&s) % ((CC_NSTRIPES + 1) / 2)) * 2 + w->index;
 		if (st >= CC_NSTRIPES)
 			st -= 2;
 		if (op < 2 && (CC_NSTRIPES / 2) % 2 == w->index)
 			st = CC_NSTRIPES / 2;	/* across the boundary */
 		cc_stripe(st, &lo, &hi);
-		gpa = lo + xorshift(&s) % (hi - lo);
+		gpa = lo + tu_xorshift(&s) % (hi - lo);
 		if (st == CC_NSTRIPES / 2 && op < 2)
-			gpa = CC_SIZE / 2 - 1 - (xorshift(&s) % 0x2000);
+			gpa = CC_SIZE / 2 - 1 - (tu_xorshift(&s) % 0x2000);
 		if (gpa + len > hi)
 			len = hi - gpa;
 		if (op < 10) {
@@ -2131,7 +2120,7 @@ static void *cc_write(void *arg)
 				gpa += 8;
 			if (gpa + 8 > hi)
 				continue;
-			w->rc = vmm_mem_store(w->m, gpa, 8, xorshift(&s),
+			w->rc = vmm_mem_store(w->m, gpa, 8, tu_xorshift(&s),
 					      VMM_MEM_ORDER_RELEASE);
 		} else {
 			ssize_t n = vmm_mem_write(w->m, gpa, src, len);

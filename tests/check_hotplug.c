@@ -161,17 +161,6 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
-static uint64_t rnd_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 /* A memfd of @size bytes holding @content. */
 static int memfd_with(const void *content, size_t size)
 {
@@ -464,7 +453,7 @@ static void *reader_main(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&rd->st->stop) && !atomic_load(&failed)) {
-		reader_op(rd, buf, rnd_next(&rd->seed));
+		reader_op(rd, buf, tu_xorshift(&rd->seed));
 		ops++;
 	}
 	atomic_fetch_add(&rd->st->ops, ops);

@@ -192,3 +192,14 @@ char tu_thread_state(pid_t tid)
 	p = strrchr(line, ')');		/* "tid (comm) S ..." */
 	return p && p[1] == ' ' ? p[2] : 0;
 }
+
+uint64_t tu_xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}

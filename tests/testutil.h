@@ -41,6 +41,8 @@ int tu_run(Suite *s);
 /* The scheduler state of thread @tid of this process ('R', 'S' ...), or 0
  * when it cannot be read. */
 char tu_thread_state(pid_t tid);
+/* xorshift64: the next pseudo-random number of state *@s (non-zero). */
+uint64_t tu_xorshift(uint64_t *s);
 
 #define TU_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
