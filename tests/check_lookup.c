@@ -128,35 +128,17 @@ static uint64_t last_addr(vmm_mem_t *m)
 	return last;
 }
 
-/* Number of /proc/self/maps lines containing @needle. */
-static int count_maps(const char *needle)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[1024];
-	int n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, needle))
-			n++;
-	fclose(f);
-	return n;
-}
-
-/* tu_memfd() names its memfds "vmmem-test". */
-#define MEMFD_MAPS "memfd:vmmem-test"
-
 /* Build must fail with @want, leave *out alone and leak nothing. */
 static void gm_refused(int kind, const struct vmm_mem_range *r, size_t n,
 		       int want)
 {
 	vmm_mem_t *m = (vmm_mem_t *)&m;
-	int fds = tu_count_fds(), maps = count_maps(MEMFD_MAPS);
+	int fds = tu_count_fds(), maps = tu_count_maps(TU_MEMFD_MAPS);
 
 	ck_assert_int_eq(gm_try(kind, &m, r, n), want);
 	ck_assert_ptr_eq(m, (vmm_mem_t *)&m);
 	ck_assert_int_eq(tu_count_fds(), fds);
-	ck_assert_int_eq(count_maps(MEMFD_MAPS), maps);
+	ck_assert_int_eq(tu_count_maps(TU_MEMFD_MAPS), maps);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -168,24 +168,6 @@ static int smaps_vmflag(const void *addr, const char *flag)
 	return found;
 }
 
-/* Number of /proc/self/maps lines containing @needle. */
-static int count_maps(const char *needle)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[1024];
-	int n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, needle))
-			n++;
-	fclose(f);
-	return n;
-}
-
-/* tu_memfd() names its memfds "vmmem-test". */
-#define MEMFD_MAPS "memfd:vmmem-test"
-
 /* A value from /proc/meminfo (e.g. "HugePages_Free"), or -1. */
 static long meminfo(const char *key)
 {
@@ -693,7 +675,7 @@ START_TEST(case26_with_files_past_eof)
 	vmm_mem_t *m = (vmm_mem_t *)&m;
 	struct vmm_mem_file_range r[2];
 	int fd = tu_memfd(0x400);
-	int fds = tu_count_fds(), maps = count_maps(MEMFD_MAPS);
+	int fds = tu_count_fds(), maps = tu_count_maps(TU_MEMFD_MAPS);
 
 	memset(r, 0, sizeof(r));
 	r[0].gpa = 0;
@@ -711,7 +693,7 @@ START_TEST(case26_with_files_past_eof)
 			 -EINVAL);
 	ck_assert_ptr_eq(m, (vmm_mem_t *)&m);
 	ck_assert_int_eq(tu_count_fds(), fds);
-	ck_assert_int_eq(count_maps(MEMFD_MAPS), maps);
+	ck_assert_int_eq(tu_count_maps(TU_MEMFD_MAPS), maps);
 	close(fd);
 }
 END_TEST
@@ -1242,7 +1224,7 @@ START_TEST(short_regular_file_refused)
 {
 	vmm_mem_t *m = mem_new();
 	int fd = _i == 0 ? tu_tmpfile(0x2000) : tu_memfd(0x2000);
-	int fds = tu_count_fds(), maps = count_maps(MEMFD_MAPS);
+	int fds = tu_count_fds(), maps = tu_count_maps(TU_MEMFD_MAPS);
 	struct stat st;
 
 	ck_assert_int_eq(fstat(fd, &st), 0);
@@ -1254,7 +1236,7 @@ START_TEST(short_regular_file_refused)
 				   VMM_MEM_REGION_PRIVATE), -EINVAL);
 	ck_assert_int_eq(vmm_mem_num_regions(m), 0);
 	ck_assert_int_eq(tu_count_fds(), fds);
-	ck_assert_int_eq(count_maps(MEMFD_MAPS), maps);
+	ck_assert_int_eq(tu_count_maps(TU_MEMFD_MAPS), maps);
 
 	ck_assert_int_eq(tu_add_fd(m, 0, 0x1000, fd, 0x1000, 0), 0);
 	ck_assert_int_eq(tu_add_fd(m, 0x1000, 0x2000, fd, 0, 0), 0);
@@ -1627,7 +1609,7 @@ START_TEST(overlap_table_unchanged)
 	ck_assert_int_eq(vmm_mem_write_u32(m, 0x10000, 0xfeedf00d), 0);
 	snap_take(m, &s);
 	fds = tu_count_fds();
-	maps = count_maps(MEMFD_MAPS);
+	maps = tu_count_maps(TU_MEMFD_MAPS);
 
 	ck_assert_int_eq(tu_add_fd(m, 0x13000, 0x4000, fd, 0x4000, 0),
 			 -EEXIST);
@@ -1638,7 +1620,7 @@ START_TEST(overlap_table_unchanged)
 	ck_assert_int_eq(tu_add_anon(m, 0, 0x100000, 0), -EEXIST);
 	snap_check(m, &s);
 	ck_assert_int_eq(tu_count_fds(), fds);
-	ck_assert_int_eq(count_maps(MEMFD_MAPS), maps);
+	ck_assert_int_eq(tu_count_maps(TU_MEMFD_MAPS), maps);
 	ck_assert_int_eq(vmm_mem_read_u32(m, 0x10000, &v), 0);
 	ck_assert_uint_eq(v, 0xfeedf00d);
 

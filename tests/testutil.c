@@ -203,3 +203,18 @@ uint64_t tu_xorshift(uint64_t *s)
 	*s = x;
 	return x;
 }
+
+/* Number of /proc/self/maps lines containing @needle. */
+int tu_count_maps(const char *needle)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[1024];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			n++;
+	fclose(f);
+	return n;
+}

@@ -35,6 +35,10 @@ ssize_t tu_read_full(int fd, void *buf, size_t len);
 int tu_count_fds(void);
 /* 1 if /proc/self/maps has a mapping covering @addr. */
 int tu_is_mapped(const void *addr);
+/* Number of /proc/self/maps lines containing @needle; tu_memfd()'s memfds
+ * show as TU_MEMFD_MAPS. */
+int tu_count_maps(const char *needle);
+#define TU_MEMFD_MAPS "memfd:vmmem-test"
 /* Run a suite; returns the process exit status for main(). */
 int tu_run(Suite *s);
 
