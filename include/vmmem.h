@@ -69,7 +69,7 @@ extern "C" {
 
 /** Compile-time version of this header. */
 #define VMM_MEM_VERSION_MAJOR 1
-#define VMM_MEM_VERSION_MINOR 0
+#define VMM_MEM_VERSION_MINOR 1
 #define VMM_MEM_VERSION_MICRO 0
 /** (major << 16) | (minor << 8) | micro, comparable with vmm_mem_version(). */
 #define VMM_MEM_VERSION \
@@ -543,6 +543,130 @@ VMM_MEM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa,
  */
 VMM_MEM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa,
 				 unsigned int size, uint64_t val, int order);
+
+/* ------------------------------------------------------------------------ */
+/* Snapshots (since 1.1)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A snapshot: the regions of a guest memory as they were when it was taken,
+ * held until vmm_mem_snapshot_put().  vmm_mem_t is vm-memory's
+ * GuestMemoryAtomic<GuestMemoryMmap>; a snapshot is the GuestMemoryMmap
+ * behind it, the guard that GuestMemoryAtomic::memory() returns.
+ *
+ * Hot-plug does not change a snapshot: a region removed from the memory
+ * stays mapped, and keeps answering through the snapshot, until every
+ * snapshot that lists it is put (and every vmm_mem_map() pin released); a
+ * region added later is not in it.  Accesses through a snapshot need no
+ * RCU read-side section, so they cost less than the same calls on the
+ * handle: take one per batch of work (a virtqueue notification, a DMA
+ * request) and refresh it between batches with vmm_mem_snapshot_refresh().
+ * Host addresses from vmm_mem_snapshot_region_info() stay valid while the
+ * snapshot is held.
+ *
+ * Writes through a snapshot are dirty-logged like writes through the
+ * handle, while logging is on (a region no longer in the memory is not
+ * harvested).  A snapshot may outlive its handle.  Snapshots are immutable:
+ * any number of threads may use one at the same time; its reference count
+ * is atomic.
+ */
+typedef struct vmm_mem_snapshot vmm_mem_snapshot_t;
+
+/**
+ * vmm_mem_snapshot_get - take a snapshot of @mem's current regions
+ * (vm-memory: GuestMemoryAtomic::memory()).  Never blocks: it may run at
+ * the same time as hot-plug in other threads, and sees the memory before or
+ * after a concurrent change, never a mix.
+ * @out: receives the snapshot, which holds one reference.
+ * Returns 0 or -EINVAL (@mem or @out NULL).
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_get(vmm_mem_t *mem,
+					vmm_mem_snapshot_t **out);
+
+/**
+ * vmm_mem_snapshot_put - drop the reference of @snap (accepts NULL).  The
+ * last reference to a removed region unmaps it.  Thread-safe.
+ */
+VMM_MEM_EXPORT void vmm_mem_snapshot_put(vmm_mem_snapshot_t *snap);
+
+/**
+ * vmm_mem_snapshot_refresh - make *@snap current: when @mem's regions
+ * changed since *@snap was taken (or *@snap is NULL), put *@snap and store a
+ * new snapshot of @mem there.  The unchanged case is one load and one
+ * compare, cheap enough to call before every batch of accesses.
+ * Returns 0 (*@snap was current and is unchanged), 1 (*@snap replaced) or
+ * -EINVAL (@mem or @snap NULL; *@snap is untouched).  A snapshot of another
+ * memory is replaced like an old one.  Thread-safe for distinct @snap
+ * variables (two threads must not refresh one variable at once).
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_refresh(vmm_mem_t *mem,
+					    vmm_mem_snapshot_t **snap);
+
+/**
+ * vmm_mem_snapshot_read_exact - vmm_mem_read_exact() on a snapshot
+ * (vm-memory: Bytes::read_slice and read_obj on a GuestMemoryMmap).  Same
+ * arguments, results and errors, with @snap (NULL: -EINVAL) for the handle:
+ * all or nothing; aligned 2-, 4- and 8-byte reads are never torn.
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_read_exact(const vmm_mem_snapshot_t *snap,
+					       uint64_t gpa, void *buf,
+					       size_t len);
+
+/**
+ * vmm_mem_snapshot_write_exact - vmm_mem_write_exact() on a snapshot
+ * (vm-memory: Bytes::write_slice and write_obj on a GuestMemoryMmap).  Same
+ * arguments, results and errors (-EACCES for a read-only region; nothing
+ * written or marked on failure); marks the dirty log while logging is on.
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_write_exact(const vmm_mem_snapshot_t *snap,
+						uint64_t gpa, const void *buf,
+						size_t len);
+
+/**
+ * vmm_mem_snapshot_load - vmm_mem_load() on a snapshot (vm-memory:
+ * Bytes::load).  Same sizes, memory orders, alignment rule and errors.
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_load(const vmm_mem_snapshot_t *snap,
+					 uint64_t gpa, unsigned int size,
+					 uint64_t *val, int order);
+
+/**
+ * vmm_mem_snapshot_store - vmm_mem_store() on a snapshot (vm-memory:
+ * Bytes::store).  Same sizes, memory orders, alignment rule and errors
+ * (-EACCES, -ERANGE); marks the dirty log while logging is on.
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_store(const vmm_mem_snapshot_t *snap,
+					  uint64_t gpa, unsigned int size,
+					  uint64_t val, int order);
+
+/**
+ * vmm_mem_snapshot_find_region - index of the region holding @gpa in @snap
+ * (vm-memory: GuestMemory::find_region, whose reference the index stands
+ * for).  Indexes count regions in ascending GPA order and are fixed for the
+ * snapshot's life.  Returns the index (>= 0), -EFAULT (no region holds
+ * @gpa) or -EINVAL (@snap NULL).
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_find_region(const vmm_mem_snapshot_t *snap,
+						uint64_t gpa);
+
+/**
+ * vmm_mem_snapshot_num_regions - number of regions in @snap (vm-memory:
+ * num_regions).  Returns the count (>= 0) or -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_snapshot_num_regions(const vmm_mem_snapshot_t *snap);
+
+/**
+ * vmm_mem_snapshot_region_info - vmm_mem_region_info() on a snapshot: the
+ * region at @index (as vmm_mem_snapshot_find_region() returns it).  The
+ * host address it reports stays valid while @snap is held.  Returns 0,
+ * -ENOENT (@index >= number of regions) or -EINVAL (@snap or @info NULL,
+ * @info_size below VMM_MEM_REGION_INFO_SIZE_VER0).
+ */
+VMM_MEM_EXPORT int
+vmm_mem_snapshot_region_info(const vmm_mem_snapshot_t *snap,
+			     unsigned int index,
+			     struct vmm_mem_region_info *info,
+			     size_t info_size);
 
 /* ------------------------------------------------------------------------ */
 /* Transfers between guest memory and file descriptors                      */

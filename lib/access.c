@@ -39,6 +39,17 @@ static void copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 	}
 }
 
+/*
+ * The exact accesses and the atomics run on a handle (@live: the current
+ * table, found inside the RCU read side) or on a snapshot (its own table,
+ * held by a reference).  @src is the vmm_mem_t or the snapshot's table.
+ */
+static inline const struct vmm_table *src_table(const void *src, bool live)
+{
+	return live ? vmm_table_get((vmm_mem_t *)src) :
+		      (const struct vmm_table *)src;
+}
+
 static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		  bool to_guest)
 {
@@ -91,20 +102,20 @@ VMM_EXPORT ssize_t vmm_mem_write(vmm_mem_t *mem, uint64_t gpa,
 /* Everything but the common case: arguments to refuse, a range that spans
  * regions or fails.  Out of line, so that the fast path stays small. */
 static __attribute__((noinline)) int
-rw_exact_slow(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
-	      bool to_guest)
+rw_exact_slow(const void *src, bool live, uint64_t gpa, uint8_t *buf,
+	      size_t len, bool to_guest)
 {
 	const struct vmm_table *t;
 	ssize_t i;
 
-	if (!mem || (!buf && len))
+	if (!src || (!buf && len))
 		return -EINVAL;
 	if (len == 0)
 		return 0;
 	if (vmm_wraps(gpa, len))
 		return -EOVERFLOW;
-	vmm_read_lock();
-	t = vmm_table_get(mem);
+	vmm_read_lock();	/* a snapshot's writes mark inside it too */
+	t = src_table(src, live);
 	i = vmm_range_check(t, gpa, len, to_guest);
 	if (i >= 0)
 		copy_frags(t, i, gpa, buf, len, to_guest);
@@ -115,17 +126,17 @@ rw_exact_slow(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 /* Any exact access with valid arguments inside one region; the rest goes on
  * to rw_exact_slow().  Out of line, below the small fast path. */
 static __attribute__((noinline)) int
-rw_exact_any(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
-	     bool to_guest)
+rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
+	     size_t len, bool to_guest)
 {
 	const struct vmm_table *t;
 	struct vmm_region *r;
 	ssize_t i;
 
-	if (unlikely(!mem || !buf || len == 0 || vmm_wraps(gpa, len)))
-		return rw_exact_slow(mem, gpa, buf, len, to_guest);
+	if (unlikely(!src || !buf || len == 0 || vmm_wraps(gpa, len)))
+		return rw_exact_slow(src, live, gpa, buf, len, to_guest);
 	vmm_read_lock();
-	t = vmm_table_get(mem);
+	t = src_table(src, live);
 	i = vmm_find(t, gpa);
 	if (likely(i >= 0)) {
 		r = t->r[i];
@@ -137,21 +148,21 @@ rw_exact_any(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		}
 	}
 	vmm_read_unlock();
-	return rw_exact_slow(mem, gpa, buf, len, to_guest);
+	return rw_exact_slow(src, live, gpa, buf, len, to_guest);
 }
 
 /*
- * The fast paths' lookup, inside the read side: the host address of
+ * The fast paths' lookup, in table @t (a handle's: inside the read side,
+ * and @t loaded once, since reloading could give a newer table where the
+ * index means another region; or a snapshot's): the host address of
  * [@gpa, @gpa + @len) when it lies inside one region, else 0 (the slow path
- * then finds the error).  *@reg is that region, taken from the same table
- * snapshot (reloading the table could give a newer one, where the index
- * means another region).  Inside one region also means gpa + len does not
- * wrap.
+ * then finds the error).  *@reg is that region.  Inside one region also
+ * means gpa + len does not wrap.
  */
 static inline __attribute__((always_inline)) uintptr_t
-fast_host(vmm_mem_t *mem, uint64_t gpa, size_t len, struct vmm_region **reg)
+fast_host(const struct vmm_table *t, uint64_t gpa, size_t len,
+	  struct vmm_region **reg)
 {
-	const struct vmm_table *t = vmm_table_get(mem);
 	ssize_t i = vmm_find(t, gpa);
 
 	if (unlikely(i < 0 || len - 1 > t->slot[i].last - gpa))
@@ -193,6 +204,21 @@ static inline void copy_mid(uint8_t *d, const uint8_t *s, size_t n)
 }
 
 /*
+ * A snapshot's write: the region cannot go away, but its dirty bitmap can
+ * (logging stopped), so the mark runs inside a read-side section, which a
+ * snapshot's fast path enters only when the region is logged.  The data
+ * landed before the section began, so a harvest that waits for a grace
+ * period after clearing still sees it (see vmm_mark()).
+ */
+static __attribute__((noinline)) void snap_mark(struct vmm_region *r,
+						uint64_t gpa, size_t len)
+{
+	vmm_read_lock();
+	vmm_mark(r, gpa, len);
+	vmm_read_unlock();
+}
+
+/*
  * The paths of a device model's small accesses, inside one region; no call
  * is made, so the functions built from this need no stack frame.
  * @scalar: 1, 2, 4 or 8 bytes, the host address and the caller's buffer
@@ -201,16 +227,17 @@ static inline void copy_mid(uint8_t *d, const uint8_t *s, size_t n)
  * Everything else goes to rw_exact_any(), with the same results.
  */
 static inline __attribute__((always_inline)) int
-rw_fast(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, const size_t len,
-	bool to_guest, const bool scalar)
+rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
+	const size_t len, bool to_guest, const bool scalar)
 {
 	struct vmm_region *r;
 	uintptr_t h;
 
-	if (unlikely(!mem || !buf || !urcu_bp_reader))
-		return rw_exact_any(mem, gpa, buf, len, to_guest);
-	vmm_read_lock();
-	h = fast_host(mem, gpa, len, &r);
+	if (unlikely(!src || !buf || (live && !urcu_bp_reader)))
+		return rw_exact_any(src, live, gpa, buf, len, to_guest);
+	if (live)
+		vmm_read_lock();
+	h = fast_host(src_table(src, live), gpa, len, &r);
 	if (unlikely(!h))
 		goto other;
 	if (scalar ? unlikely((h | (uintptr_t)buf) & (len - 1)) :
@@ -250,75 +277,109 @@ rw_fast(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, const size_t len,
 		}
 	}
 	vmm_guest_end();
+	if (!live) {
+		if (to_guest && unlikely(__atomic_load_n(&r->dirty,
+							 __ATOMIC_RELAXED)))
+			snap_mark(r, gpa, len);
+		return 0;
+	}
 	if (to_guest)
 		vmm_mark(r, gpa, len);
 	vmm_read_unlock();
 	return 0;
 other:
-	vmm_read_unlock();
-	return rw_exact_any(mem, gpa, buf, len, to_guest);
+	if (live)
+		vmm_read_unlock();
+	return rw_exact_any(src, live, gpa, buf, len, to_guest);
 }
 
-/* One function per size and direction: each has few live registers and
- * needs no stack frame; the exported functions jump to them. */
-#define RW_FIXED(name, size, to_guest)                                        \
-	static __attribute__((noinline)) int name(vmm_mem_t *mem,           \
+/* One function per size, direction and source: each has few live
+ * registers and needs no stack frame; the exported functions jump to them.
+ * The s* ones run on a snapshot. */
+#define RW_FIXED(name, size, to_guest, live)                                  \
+	static __attribute__((noinline)) int name(const void *src,          \
 						  uint64_t gpa,             \
 						  uint8_t *buf)             \
 	{                                                                     \
-		return rw_fast(mem, gpa, buf, size, to_guest, true);          \
+		return rw_fast(src, live, gpa, buf, size, to_guest, true);    \
 	}
-RW_FIXED(read_1, 1, false)
-RW_FIXED(read_2, 2, false)
-RW_FIXED(read_4, 4, false)
-RW_FIXED(read_8, 8, false)
-RW_FIXED(write_1, 1, true)
-RW_FIXED(write_2, 2, true)
-RW_FIXED(write_4, 4, true)
-RW_FIXED(write_8, 8, true)
+RW_FIXED(read_1, 1, false, true)
+RW_FIXED(read_2, 2, false, true)
+RW_FIXED(read_4, 4, false, true)
+RW_FIXED(read_8, 8, false, true)
+RW_FIXED(write_1, 1, true, true)
+RW_FIXED(write_2, 2, true, true)
+RW_FIXED(write_4, 4, true, true)
+RW_FIXED(write_8, 8, true, true)
+RW_FIXED(sread_1, 1, false, false)
+RW_FIXED(sread_2, 2, false, false)
+RW_FIXED(sread_4, 4, false, false)
+RW_FIXED(sread_8, 8, false, false)
+RW_FIXED(swrite_1, 1, true, false)
+RW_FIXED(swrite_2, 2, true, false)
+RW_FIXED(swrite_4, 4, true, false)
+RW_FIXED(swrite_8, 8, true, false)
 
-static __attribute__((noinline)) int read_mid(vmm_mem_t *mem, uint64_t gpa,
-					      uint8_t *buf, size_t len)
-{
-	return rw_fast(mem, gpa, buf, len, false, false);
-}
+#define RW_MID(name, to_guest, live)                                          \
+	static __attribute__((noinline)) int name(const void *src,          \
+						  uint64_t gpa,             \
+						  uint8_t *buf, size_t len) \
+	{                                                                     \
+		return rw_fast(src, live, gpa, buf, len, to_guest, false);    \
+	}
+RW_MID(read_mid, false, true)
+RW_MID(write_mid, true, true)
+RW_MID(sread_mid, false, false)
+RW_MID(swrite_mid, true, false)
 
-static __attribute__((noinline)) int write_mid(vmm_mem_t *mem, uint64_t gpa,
-					       uint8_t *buf, size_t len)
+/* The exact accesses by length: u64 first, then 9 to 64 bytes, then the
+ * other scalars; the rest (and every failure) to rw_exact_any(). */
+static inline __attribute__((always_inline)) int
+exact_any(const void *src, bool live, uint64_t gpa, uint8_t *b, size_t len,
+	  bool to_guest)
 {
-	return rw_fast(mem, gpa, buf, len, true, false);
+	if (likely(len == 8))	/* u64, the commonest scalar */
+		return (to_guest ? (live ? write_8 : swrite_8) :
+				   (live ? read_8 : sread_8))(src, gpa, b);
+	if (len - 9 < 56)	/* 9 to 64 bytes */
+		return (to_guest ? (live ? write_mid : swrite_mid) :
+				   (live ? read_mid : sread_mid))(src, gpa, b,
+								  len);
+	switch (len) {
+	case 4: return (to_guest ? (live ? write_4 : swrite_4) :
+				   (live ? read_4 : sread_4))(src, gpa, b);
+	case 2: return (to_guest ? (live ? write_2 : swrite_2) :
+				   (live ? read_2 : sread_2))(src, gpa, b);
+	case 1: return (to_guest ? (live ? write_1 : swrite_1) :
+				   (live ? read_1 : sread_1))(src, gpa, b);
+	default: return rw_exact_any(src, live, gpa, b, len, to_guest);
+	}
 }
 
 VMM_EXPORT int vmm_mem_read_exact(vmm_mem_t *mem, uint64_t gpa, void *buf,
 				  size_t len)
 {
-	if (likely(len == 8))	/* u64, the commonest scalar */
-		return read_8(mem, gpa, buf);
-	if (len - 9 < 56)	/* 9 to 64 bytes */
-		return read_mid(mem, gpa, buf, len);
-	switch (len) {
-	case 4: return read_4(mem, gpa, buf);
-	case 2: return read_2(mem, gpa, buf);
-	case 1: return read_1(mem, gpa, buf);
-	default: return rw_exact_any(mem, gpa, buf, len, false);
-	}
+	return exact_any(mem, true, gpa, buf, len, false);
 }
 
 VMM_EXPORT int vmm_mem_write_exact(vmm_mem_t *mem, uint64_t gpa,
 				   const void *buf, size_t len)
 {
-	uint8_t *b = (uint8_t *)buf;
+	return exact_any(mem, true, gpa, (uint8_t *)buf, len, true);
+}
 
-	if (likely(len == 8))	/* u64, the commonest scalar */
-		return write_8(mem, gpa, b);
-	if (len - 9 < 56)	/* 9 to 64 bytes */
-		return write_mid(mem, gpa, b, len);
-	switch (len) {
-	case 4: return write_4(mem, gpa, b);
-	case 2: return write_2(mem, gpa, b);
-	case 1: return write_1(mem, gpa, b);
-	default: return rw_exact_any(mem, gpa, b, len, true);
-	}
+VMM_EXPORT int vmm_mem_snapshot_read_exact(const vmm_mem_snapshot_t *snap,
+					   uint64_t gpa, void *buf,
+					   size_t len)
+{
+	return exact_any(snap, false, gpa, buf, len, false);
+}
+
+VMM_EXPORT int vmm_mem_snapshot_write_exact(const vmm_mem_snapshot_t *snap,
+					    uint64_t gpa, const void *buf,
+					    size_t len)
+{
+	return exact_any(snap, false, gpa, (uint8_t *)buf, len, true);
 }
 
 VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
@@ -433,10 +494,10 @@ out:
 
 /* ---- atomics ------------------------------------------------------------- */
 
-static int atomic_target(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
-			 bool store, void **p, struct vmm_region **reg)
+static int atomic_target(const struct vmm_table *t, uint64_t gpa,
+			 unsigned int size, bool store, void **p,
+			 struct vmm_region **reg)
 {
-	const struct vmm_table *t = vmm_table_get(mem);
 	struct vmm_region *r;
 	ssize_t i = vmm_find(t, gpa);
 
@@ -483,21 +544,21 @@ static bool good_size(unsigned int size)
 
 /* Every case, with its error: what the fast paths below hand on. */
 static __attribute__((noinline)) int
-load_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t *val,
-	  int order)
+load_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
+	  uint64_t *val, int order)
 {
 	struct vmm_region *r;
 	void *p;
 	int rc;
 
-	if (unlikely(!mem || !val || !good_size(size)))
+	if (unlikely(!src || !val || !good_size(size)))
 		return -EINVAL;
 	if (unlikely(order != VMM_MEM_ORDER_RELAXED &&
 		     order != VMM_MEM_ORDER_ACQUIRE &&
 		     order != VMM_MEM_ORDER_SEQ_CST))
 		return -EINVAL;
 	vmm_read_lock();
-	rc = atomic_target(mem, gpa, size, false, &p, &r);
+	rc = atomic_target(src_table(src, live), gpa, size, false, &p, &r);
 	if (likely(rc == 0)) {
 		switch (size) {
 		case 1: *val = LOAD(uint8_t, p, order); break;
@@ -511,14 +572,14 @@ load_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t *val,
 }
 
 static __attribute__((noinline)) int
-store_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t val,
-	   int order)
+store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
+	   uint64_t val, int order)
 {
 	struct vmm_region *r;
 	void *p;
 	int rc;
 
-	if (unlikely(!mem || !good_size(size)))
+	if (unlikely(!src || !good_size(size)))
 		return -EINVAL;
 	if (unlikely(order != VMM_MEM_ORDER_RELAXED &&
 		     order != VMM_MEM_ORDER_RELEASE &&
@@ -527,7 +588,7 @@ store_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t val,
 	if (size < 8 && (val >> (size * 8)))
 		return -ERANGE;
 	vmm_read_lock();
-	rc = atomic_target(mem, gpa, size, true, &p, &r);
+	rc = atomic_target(src_table(src, live), gpa, size, true, &p, &r);
 	if (likely(rc == 0)) {
 		switch (size) {
 		case 1: STORE(uint8_t, p, val, order); break;
@@ -541,94 +602,144 @@ store_slow(vmm_mem_t *mem, uint64_t gpa, unsigned int size, uint64_t val,
 	return rc;
 }
 
-/* One load function per size, frame-less like read_8() and friends. */
-#define LOAD_FIXED(name, type)                                                \
-	static __attribute__((noinline)) int name(vmm_mem_t *mem,           \
+/* One load and one store function per size and source, frame-less like
+ * read_8() and friends. */
+#define LOAD_FIXED(name, type, live)                                          \
+	static __attribute__((noinline)) int name(const void *src,          \
 						  uint64_t gpa,             \
 						  uint64_t *val, int order) \
 	{                                                                     \
 		struct vmm_region *r;                                         \
 		uintptr_t h;                                                  \
                                                                               \
-		if (unlikely(!mem || !val || !urcu_bp_reader))                \
-			return load_slow(mem, gpa, sizeof(type), val, order); \
-		vmm_read_lock();                                              \
-		h = fast_host(mem, gpa, sizeof(type), &r);                    \
+		if (unlikely(!src || !val || ((live) && !urcu_bp_reader)))    \
+			return load_slow(src, live, gpa, sizeof(type), val,   \
+					 order);                              \
+		if (live)                                                     \
+			vmm_read_lock();                                      \
+		h = fast_host(src_table(src, live), gpa, sizeof(type), &r);   \
 		if (unlikely(!h || (h & (sizeof(type) - 1)))) {               \
-			vmm_read_unlock();                                    \
-			return load_slow(mem, gpa, sizeof(type), val, order); \
+			if (live)                                             \
+				vmm_read_unlock();                            \
+			return load_slow(src, live, gpa, sizeof(type), val,   \
+					 order);                              \
 		}                                                             \
 		*val = LOAD(type, h, order);                                  \
-		vmm_read_unlock();                                            \
+		if (live)                                                     \
+			vmm_read_unlock();                                    \
 		return 0;                                                     \
 	}
-LOAD_FIXED(load_1, uint8_t)
-LOAD_FIXED(load_2, uint16_t)
-LOAD_FIXED(load_4, uint32_t)
-LOAD_FIXED(load_8, uint64_t)
+LOAD_FIXED(load_1, uint8_t, true)
+LOAD_FIXED(load_2, uint16_t, true)
+LOAD_FIXED(load_4, uint32_t, true)
+LOAD_FIXED(load_8, uint64_t, true)
+LOAD_FIXED(sload_1, uint8_t, false)
+LOAD_FIXED(sload_2, uint16_t, false)
+LOAD_FIXED(sload_4, uint32_t, false)
+LOAD_FIXED(sload_8, uint64_t, false)
 
-#define STORE_FIXED(name, type)                                               \
-	static __attribute__((noinline)) int name(vmm_mem_t *mem,           \
+#define STORE_FIXED(name, type, live)                                         \
+	static __attribute__((noinline)) int name(const void *src,          \
 						  uint64_t gpa,             \
 						  uint64_t val, int order)  \
 	{                                                                     \
 		struct vmm_region *r;                                         \
 		uintptr_t h;                                                  \
                                                                               \
-		if (unlikely(!mem || !urcu_bp_reader))                        \
-			return store_slow(mem, gpa, sizeof(type), val,        \
+		if (unlikely(!src || ((live) && !urcu_bp_reader)))            \
+			return store_slow(src, live, gpa, sizeof(type), val,  \
 					  order);                             \
-		vmm_read_lock();                                              \
-		h = fast_host(mem, gpa, sizeof(type), &r);                    \
+		if (live)                                                     \
+			vmm_read_lock();                                      \
+		h = fast_host(src_table(src, live), gpa, sizeof(type), &r);   \
 		if (unlikely(!h || (h & (sizeof(type) - 1)) ||                \
 			     (r->flags & VMM_MEM_REGION_READONLY))) {         \
-			vmm_read_unlock();                                    \
-			return store_slow(mem, gpa, sizeof(type), val,        \
+			if (live)                                             \
+				vmm_read_unlock();                            \
+			return store_slow(src, live, gpa, sizeof(type), val,  \
 					  order);                             \
 		}                                                             \
 		STORE(type, h, val, order);                                   \
+		if (!(live)) {                                                \
+			if (unlikely(__atomic_load_n(&r->dirty,               \
+						     __ATOMIC_RELAXED)))      \
+				snap_mark(r, gpa, sizeof(type));              \
+			return 0;                                             \
+		}                                                             \
 		vmm_mark(r, gpa, sizeof(type));                               \
 		vmm_read_unlock();                                            \
 		return 0;                                                     \
 	}
-STORE_FIXED(store_1, uint8_t)
-STORE_FIXED(store_2, uint16_t)
-STORE_FIXED(store_4, uint32_t)
-STORE_FIXED(store_8, uint64_t)
+STORE_FIXED(store_1, uint8_t, true)
+STORE_FIXED(store_2, uint16_t, true)
+STORE_FIXED(store_4, uint32_t, true)
+STORE_FIXED(store_8, uint64_t, true)
+STORE_FIXED(sstore_1, uint8_t, false)
+STORE_FIXED(sstore_2, uint16_t, false)
+STORE_FIXED(sstore_4, uint32_t, false)
+STORE_FIXED(sstore_8, uint64_t, false)
 
-VMM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
-			    uint64_t *val, int order)
+static inline __attribute__((always_inline)) int
+load_any(const void *src, bool live, uint64_t gpa, unsigned int size,
+	 uint64_t *val, int order)
 {
 	if (unlikely(order != VMM_MEM_ORDER_RELAXED &&
 		     order != VMM_MEM_ORDER_ACQUIRE &&
 		     order != VMM_MEM_ORDER_SEQ_CST))
 		return -EINVAL;
 	switch (size) {
-	case 4: return load_4(mem, gpa, val, order);
-	case 8: return load_8(mem, gpa, val, order);
-	case 2: return load_2(mem, gpa, val, order);
-	case 1: return load_1(mem, gpa, val, order);
+	case 4: return (live ? load_4 : sload_4)(src, gpa, val, order);
+	case 8: return (live ? load_8 : sload_8)(src, gpa, val, order);
+	case 2: return (live ? load_2 : sload_2)(src, gpa, val, order);
+	case 1: return (live ? load_1 : sload_1)(src, gpa, val, order);
 	default: return -EINVAL;
 	}
 }
 
-VMM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
-			     uint64_t val, int order)
+static inline __attribute__((always_inline)) int
+store_any(const void *src, bool live, uint64_t gpa, unsigned int size,
+	  uint64_t val, int order)
 {
-	if (unlikely(!mem || (order != VMM_MEM_ORDER_RELAXED &&
+	if (unlikely(!src || (order != VMM_MEM_ORDER_RELAXED &&
 			      order != VMM_MEM_ORDER_RELEASE &&
 			      order != VMM_MEM_ORDER_SEQ_CST)))
 		return -EINVAL;
 	switch (size) {	/* -EINVAL comes before -ERANGE, as it always did */
 	case 4: if (unlikely(val >> 32)) return -ERANGE;
-		return store_4(mem, gpa, val, order);
-	case 8: return store_8(mem, gpa, val, order);
+		return (live ? store_4 : sstore_4)(src, gpa, val, order);
+	case 8: return (live ? store_8 : sstore_8)(src, gpa, val, order);
 	case 2: if (unlikely(val >> 16)) return -ERANGE;
-		return store_2(mem, gpa, val, order);
+		return (live ? store_2 : sstore_2)(src, gpa, val, order);
 	case 1: if (unlikely(val >> 8)) return -ERANGE;
-		return store_1(mem, gpa, val, order);
+		return (live ? store_1 : sstore_1)(src, gpa, val, order);
 	default: return -EINVAL;
 	}
+}
+
+VMM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
+			    uint64_t *val, int order)
+{
+	return load_any(mem, true, gpa, size, val, order);
+}
+
+VMM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa, unsigned int size,
+			     uint64_t val, int order)
+{
+	return store_any(mem, true, gpa, size, val, order);
+}
+
+VMM_EXPORT int vmm_mem_snapshot_load(const vmm_mem_snapshot_t *snap,
+				     uint64_t gpa, unsigned int size,
+				     uint64_t *val, int order)
+{
+	return load_any(snap, false, gpa, size, val, order);
+}
+
+VMM_EXPORT int vmm_mem_snapshot_store(const vmm_mem_snapshot_t *snap,
+				      uint64_t gpa, unsigned int size,
+				      uint64_t val, int order)
+{
+	return store_any(snap, false, gpa, size, val, order);
 }
 
 /* ---- fragments ----------------------------------------------------------- */

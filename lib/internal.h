@@ -5,9 +5,12 @@
  * The region table is an immutable sorted array published through RCU
  * (liburcu-bp).  Readers run lock-free inside vmm_read_lock(); writers
  * serialise on mem->lock, build a new table, publish it and free the old one
- * after synchronize_rcu().  A region is reference counted: the table holds
- * one reference, each pin (scatter-gather mapping, blocking fd transfer)
- * another; the mapping is released when the last reference goes.
+ * after synchronize_rcu().  A table is reference counted too: the handle
+ * holds one reference on its current table (dropped a grace period after
+ * the table is replaced), each snapshot another.  A region is reference
+ * counted: every table that lists it holds one reference, each pin
+ * (scatter-gather mapping, blocking fd transfer) another; the mapping is
+ * released when the last reference goes.
  */
 #ifndef VMMEM_INTERNAL_H
 #define VMMEM_INTERNAL_H
@@ -130,6 +133,7 @@ struct vmm_slot {
 
 struct vmm_table {
 	struct vmm_table *retired_next;	/* on vmm_mem.retired */
+	unsigned long refcnt;	/* atomic: the handle's, the snapshots' */
 	size_t n;
 	uint64_t *start;	/* n entries, ascending, then padding */
 	struct vmm_slot *slot;	/* n entries */
@@ -170,18 +174,23 @@ void vmm_log(vmm_mem_log_fn log_fn, void *data, int prio, const char *file,
 #define vdbg(mem, ...) vlog(mem, LOG_DEBUG, __VA_ARGS__)
 
 /* ---- tables and regions (mem.c, region.c) ------------------------------- */
+/* A table of @n empty entries with one reference; vmm_table_set() fills. */
 struct vmm_table *vmm_table_alloc(size_t n);
-void vmm_table_free(struct vmm_table *t);
+/* Entry @i of a table being built is region @r (the table takes a
+ * reference on @r). */
+void vmm_table_set(struct vmm_table *t, size_t i, struct vmm_region *r);
+/* Drop a reference; the last one frees the table and drops its regions. */
+void vmm_table_put(struct vmm_table *t);
 /* Publish @t as mem's table (caller holds mem->lock), wait for readers and
- * free the old table; regions in @drop get their table reference dropped. */
-void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t,
-		       struct vmm_region *drop);
+ * drop the handle's reference on the old table (a region that only the old
+ * table listed goes with it, unless a snapshot or a pin still holds it). */
+void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t);
 /* Publish @t (caller holds mem->lock) without waiting for readers: for a
  * table that only adds a region, nothing the old table points to goes
  * away.  The old table is freed after the next grace period a writer waits
  * for anyway, or by the last vmm_mem_unref(). */
 void vmm_table_publish_nowait(struct vmm_mem *mem, struct vmm_table *t);
-/* Free the retired tables; a grace period has passed since they were
+/* Drop the retired tables; a grace period has passed since they were
  * replaced (caller holds mem->lock, or the last reference). */
 void vmm_table_free_retired(struct vmm_mem *mem);
 

@@ -75,6 +75,7 @@ struct vmm_table *vmm_table_alloc(size_t n)
 	t = calloc(1, sizeof(*t) + (n + VMM_TABLE_PAD) * each);
 	if (!t)
 		return NULL;
+	t->refcnt = 1;
 	t->n = n;
 	t->slot = (struct vmm_slot *)(t + 1);
 	t->r = (struct vmm_region **)(t->slot + n);
@@ -84,13 +85,21 @@ struct vmm_table *vmm_table_alloc(size_t n)
 	return t;
 }
 
-void vmm_table_free(struct vmm_table *t)
+void vmm_table_put(struct vmm_table *t)
 {
+	size_t i;
+
+	if (!t || __atomic_sub_fetch(&t->refcnt, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (i = 0; i < t->n; i++)
+		if (t->r[i])	/* NULL: a table abandoned while built */
+			vmm_region_put(t->r[i]);
 	free(t);
 }
 
-static void table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
+void vmm_table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
 {
+	vmm_region_get(r);
 	t->r[i] = r;
 	t->start[i] = r->gpa;
 	t->slot[i].last = r->last;
@@ -102,7 +111,7 @@ void vmm_table_free_retired(struct vmm_mem *mem)
 	while (mem->retired) {
 		struct vmm_table *next = mem->retired->retired_next;
 
-		vmm_table_free(mem->retired);
+		vmm_table_put(mem->retired);
 		mem->retired = next;
 	}
 	mem->nretired = 0;
@@ -125,17 +134,14 @@ void vmm_table_publish_nowait(struct vmm_mem *mem, struct vmm_table *t)
 	}
 }
 
-void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t,
-		       struct vmm_region *drop)
+void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t)
 {
 	struct vmm_table *old = mem->table;
 
 	vmm_rcu_assign(mem->table, t);
 	vmm_synchronize();
 	vmm_table_free_retired(mem);	/* their grace period is over too */
-	vmm_table_free(old);
-	if (drop)
-		vmm_region_put(drop);
+	vmm_table_put(old);
 }
 
 int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
@@ -160,10 +166,10 @@ int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 	if (!t)
 		return -ENOMEM;
 	for (i = 0; i < pos; i++)
-		table_set(t, i, old->r[i]);
-	table_set(t, pos, r);
+		vmm_table_set(t, i, old->r[i]);
+	vmm_table_set(t, pos, r);
 	for (i = pos; i < old->n; i++)
-		table_set(t, i + 1, old->r[i]);
+		vmm_table_set(t, i + 1, old->r[i]);
 	vmm_table_publish_nowait(mem, t);
 	return 0;
 }
@@ -185,7 +191,7 @@ VMM_EXPORT int vmm_mem_new(vmm_mem_t **out)
 		return -ENOMEM;
 	}
 	if (pthread_mutex_init(&mem->lock, NULL)) {
-		vmm_table_free(mem->table);
+		vmm_table_put(mem->table);
 		free(mem);
 		return -ENOMEM;
 	}
@@ -204,16 +210,13 @@ VMM_EXPORT vmm_mem_t *vmm_mem_ref(vmm_mem_t *mem)
 
 VMM_EXPORT vmm_mem_t *vmm_mem_unref(vmm_mem_t *mem)
 {
-	size_t i;
-
 	if (!mem)
 		return NULL;
 	if (__atomic_sub_fetch(&mem->refcnt, 1, __ATOMIC_ACQ_REL))
 		return NULL;
-	/* Last reference: no other thread can reach the handle any more. */
-	for (i = 0; i < mem->table->n; i++)
-		vmm_region_put(mem->table->r[i]);
-	vmm_table_free(mem->table);
+	/* Last reference: no other thread can reach the handle any more
+	 * (snapshots hold their own table references). */
+	vmm_table_put(mem->table);
 	vmm_table_free_retired(mem);
 	pthread_mutex_destroy(&mem->lock);
 	free(mem);
@@ -249,8 +252,7 @@ VMM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
 		rc = vmm_dirty_region_init(mem, r);
 		if (rc == 0)
 			rc = vmm_table_insert_locked(mem, r);
-		if (rc)
-			vmm_region_put(r);
+		vmm_region_put(r);	/* the table holds it now, or nobody */
 	}
 	pthread_mutex_unlock(&mem->lock);
 	return rc;
@@ -260,7 +262,6 @@ VMM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
 				     uint64_t size)
 {
 	struct vmm_table *old, *t;
-	struct vmm_region *victim;
 	size_t i, j, pos;
 
 	if (!mem)
@@ -281,11 +282,10 @@ VMM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
 		pthread_mutex_unlock(&mem->lock);
 		return -ENOMEM;
 	}
-	victim = old->r[pos];
 	for (i = 0, j = 0; i < old->n; i++)
 		if (i != pos)
-			table_set(t, j++, old->r[i]);
-	vmm_table_replace(mem, t, victim);
+			vmm_table_set(t, j++, old->r[i]);
+	vmm_table_replace(mem, t);
 	pthread_mutex_unlock(&mem->lock);
 	return 0;
 }
@@ -337,9 +337,11 @@ static int from_ranges(vmm_mem_t **out, size_t n,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i < n; i++)
-		table_set(t, i, regs[i]);
-	vmm_table_free(mem->table);
+	for (i = 0; i < n; i++) {
+		vmm_table_set(t, i, regs[i]);
+		vmm_region_put(regs[i]);	/* the table's now */
+	}
+	vmm_table_put(mem->table);
 	mem->table = t;
 	free(regs);
 	*out = mem;
@@ -478,6 +480,84 @@ VMM_EXPORT int vmm_mem_region_info_at(vmm_mem_t *mem, uint64_t gpa,
 		rc = fill_info(t->r[i], info, info_size);
 	vmm_read_unlock();
 	return rc;
+}
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+static inline const struct vmm_table *snap_table(const vmm_mem_snapshot_t *s)
+{
+	return (const struct vmm_table *)s;
+}
+
+VMM_EXPORT int vmm_mem_snapshot_get(vmm_mem_t *mem, vmm_mem_snapshot_t **out)
+{
+	struct vmm_table *t;
+
+	if (!mem || !out)
+		return -EINVAL;
+	/* Inside the read side the table cannot be retired yet: the handle
+	 * still holds its reference, so the count is above zero. */
+	vmm_read_lock();
+	t = vmm_table_get(mem);
+	__atomic_add_fetch(&t->refcnt, 1, __ATOMIC_RELAXED);
+	vmm_read_unlock();
+	*out = (vmm_mem_snapshot_t *)t;
+	return 0;
+}
+
+VMM_EXPORT void vmm_mem_snapshot_put(vmm_mem_snapshot_t *snap)
+{
+	vmm_table_put((struct vmm_table *)snap);
+}
+
+VMM_EXPORT int vmm_mem_snapshot_refresh(vmm_mem_t *mem,
+					vmm_mem_snapshot_t **snap)
+{
+	vmm_mem_snapshot_t *n;
+
+	if (!mem || !snap)
+		return -EINVAL;
+	/* A held table cannot be freed, so its address cannot come back as
+	 * a newer table's: equal pointers mean the same regions. */
+	if (*snap && (const struct vmm_table *)*snap ==
+			     __atomic_load_n(&mem->table, __ATOMIC_RELAXED))
+		return 0;
+	vmm_mem_snapshot_get(mem, &n);
+	vmm_mem_snapshot_put(*snap);
+	*snap = n;
+	return 1;
+}
+
+VMM_EXPORT int vmm_mem_snapshot_find_region(const vmm_mem_snapshot_t *snap,
+					    uint64_t gpa)
+{
+	ssize_t i;
+
+	if (unlikely(!snap))
+		return -EINVAL;
+	i = vmm_find(snap_table(snap), gpa);
+	return i < 0 ? -EFAULT : (int)i;
+}
+
+VMM_EXPORT int vmm_mem_snapshot_num_regions(const vmm_mem_snapshot_t *snap)
+{
+	if (!snap)
+		return -EINVAL;
+	return (int)snap_table(snap)->n;
+}
+
+VMM_EXPORT int vmm_mem_snapshot_region_info(const vmm_mem_snapshot_t *snap,
+					    unsigned int index,
+					    struct vmm_mem_region_info *info,
+					    size_t info_size)
+{
+	const struct vmm_table *t = snap_table(snap);
+
+	if (!t || !info || info_size < VMM_MEM_REGION_INFO_SIZE_VER0)
+		return -EINVAL;
+	if (index >= t->n)
+		return -ENOENT;
+	return fill_info(t->r[index], info, info_size);
 }
 
 VMM_EXPORT int vmm_mem_last_addr(vmm_mem_t *mem, uint64_t *last)

@@ -95,6 +95,9 @@ static struct {
 	vmm_mem_t *gm256;	/* 256 regions, never touched */
 	vmm_mem_t *gmb;		/* main layout, dirty log on */
 	vmm_mem_t *gmh;		/* 1 GiB of regions for harvesting */
+	/* snapshots of gm, gmc, gm256, gmb: the anchor's workloads run on
+	 * them (vm-memory's GuestMemoryMmap); *_live on the handles */
+	vmm_mem_snapshot_t *sm, *smc, *sm256, *smb;
 
 	uint64_t *a8, *a4, *a64, *a4k, *a1m, *a256;
 	uintptr_t p_hot, *p8, *p4k, *p1m;
@@ -306,6 +309,7 @@ static void setup_main(void)
 	S.layout[3] = (struct range){ 8 * GIB, S.big };
 	S.gm = new_mem(S.layout, 4);
 	prefault(S.gm);
+	CHECK(vmm_mem_snapshot_get(S.gm, &S.sm), "vmm_mem_snapshot_get");
 
 	S.a8 = gen_addrs(S.layout, 4, 8, 8, SEED);
 	S.a4 = gen_addrs(S.layout, 4, 4, 4, SEED ^ 0x4);
@@ -345,6 +349,7 @@ static void setup_cross(void)
 	S.cross[1] = (struct range){ 16 * GIB + MIB, MIB };
 	S.gmc = new_mem(S.cross, 2);
 	prefault(S.gmc);
+	CHECK(vmm_mem_snapshot_get(S.gmc, &S.smc), "vmm_mem_snapshot_get");
 	pat = xmalloc(8192);
 	for (i = 0; i < 8192; i++)
 		pat[i] = (uint8_t)(i % 251);
@@ -369,6 +374,7 @@ static void setup_256(void)
 	if (vmm_mem_num_regions(S.gm256) != 256)
 		die("vmm_mem_num_regions of the 256-region memory", 1);
 	S.a256 = gen_addrs(S.layout256, 256, 8, 8, SEED ^ 0x256);
+	CHECK(vmm_mem_snapshot_get(S.gm256, &S.sm256), "vmm_mem_snapshot_get");
 }
 
 static void setup_dirty(void)
@@ -392,6 +398,7 @@ static void setup_dirty(void)
 		die("vmm_mem_dirty_log_get of the probe page", 1);
 	if (vmm_mem_dirty_log_test(S.gmb, probe) != 0)
 		die("vmm_mem_dirty_log_get did not clear the probe page", 1);
+	CHECK(vmm_mem_snapshot_get(S.gmb, &S.smb), "vmm_mem_snapshot_get");
 }
 
 static void setup_file(void)
@@ -508,7 +515,7 @@ static inline void read_u64_loop(vmm_mem_t *gm, const uint64_t *a,
 	}
 }
 
-static uint64_t w_read_obj_u64_random(uint64_t n)
+static uint64_t w_read_obj_u64_random_live(uint64_t n)
 {
 	vmm_mem_t *gm = S.gm;
 	const uint64_t *a = S.a8;
@@ -528,7 +535,7 @@ static inline void write_u64_loop(vmm_mem_t *gm, const uint64_t *a,
 		      "vmm_mem_write_u64");
 }
 
-static uint64_t w_write_obj_u64_random(uint64_t n)
+static uint64_t w_write_obj_u64_random_live(uint64_t n)
 {
 	vmm_mem_t *gm = S.gm;
 	const uint64_t *a = S.a8;
@@ -538,7 +545,7 @@ static uint64_t w_write_obj_u64_random(uint64_t n)
 	return now_ns() - t0;
 }
 
-static uint64_t w_read_obj_u64_same(uint64_t n)
+static uint64_t w_read_obj_u64_same_live(uint64_t n)
 {
 	vmm_mem_t *gm = S.gm;
 	uint64_t i, t0 = now_ns();
@@ -553,7 +560,7 @@ static uint64_t w_read_obj_u64_same(uint64_t n)
 	return now_ns() - t0;
 }
 
-static uint64_t w_read_slice_64B(uint64_t n)
+static uint64_t w_read_slice_64B_live(uint64_t n)
 {
 	vmm_mem_t *gm = S.gm;
 	const uint64_t *a = S.a64;
@@ -568,22 +575,23 @@ static uint64_t w_read_slice_64B(uint64_t n)
 	return now_ns() - t0;
 }
 
-static inline uint64_t read_slice_loop(vmm_mem_t *gm, const uint64_t *a,
-				       uint8_t *buf, size_t len, uint64_t n)
+static inline uint64_t read_slice_loop(const vmm_mem_snapshot_t *sm,
+				       const uint64_t *a, uint8_t *buf,
+				       size_t len, uint64_t n)
 {
 	uint64_t i, t0 = now_ns();
 
 	for (i = 0; i < n; i++) {
-		CHECK(vmm_mem_read_exact(gm, a[i & MASK], buf, len),
-		      "vmm_mem_read_exact");
+		CHECK(vmm_mem_snapshot_read_exact(sm, a[i & MASK], buf, len),
+		      "vmm_mem_snapshot_read_exact");
 		KEEP_MEM(buf);
 	}
 	return now_ns() - t0;
 }
 
-static inline uint64_t write_slice_loop(vmm_mem_t *gm, const uint64_t *a,
-					const uint8_t *src, size_t len,
-					uint64_t n)
+static inline uint64_t write_slice_loop(const vmm_mem_snapshot_t *sm,
+					const uint64_t *a, const uint8_t *src,
+					size_t len, uint64_t n)
 {
 	uint64_t i, t0 = now_ns();
 
@@ -591,35 +599,50 @@ static inline uint64_t write_slice_loop(vmm_mem_t *gm, const uint64_t *a,
 		const uint8_t *s = src;
 
 		LAUNDER(s);
-		CHECK(vmm_mem_write_exact(gm, a[i & MASK], s, len),
-		      "vmm_mem_write_exact");
+		CHECK(vmm_mem_snapshot_write_exact(sm, a[i & MASK], s, len),
+		      "vmm_mem_snapshot_write_exact");
 	}
 	return now_ns() - t0;
 }
 
 static uint64_t w_read_slice_4KiB(uint64_t n)
 {
-	return read_slice_loop(S.gm, S.a4k, S.buf4k, 4096, n);
+	return read_slice_loop(S.sm, S.a4k, S.buf4k, 4096, n);
+}
+
+static uint64_t w_read_slice_4KiB_live(uint64_t n)
+{
+	vmm_mem_t *gm = S.gm;
+	const uint64_t *a = S.a4k;
+	uint8_t *buf = S.buf4k;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++) {
+		CHECK(vmm_mem_read_exact(gm, a[i & MASK], buf, 4096),
+		      "vmm_mem_read_exact");
+		KEEP_MEM(buf);
+	}
+	return now_ns() - t0;
 }
 
 static uint64_t w_write_slice_4KiB(uint64_t n)
 {
-	return write_slice_loop(S.gm, S.a4k, S.src4k, 4096, n);
+	return write_slice_loop(S.sm, S.a4k, S.src4k, 4096, n);
 }
 
 static uint64_t w_read_slice_1MiB(uint64_t n)
 {
-	return read_slice_loop(S.gm, S.a1m, S.buf1m, MIB, n);
+	return read_slice_loop(S.sm, S.a1m, S.buf1m, MIB, n);
 }
 
 static uint64_t w_write_slice_1MiB(uint64_t n)
 {
-	return write_slice_loop(S.gm, S.a1m, S.src1m, MIB, n);
+	return write_slice_loop(S.sm, S.a1m, S.src1m, MIB, n);
 }
 
 static uint64_t w_cross_region_read_8KiB(uint64_t n)
 {
-	vmm_mem_t *gm = S.gmc;
+	const vmm_mem_snapshot_t *sm = S.smc;
 	uint8_t *buf = S.buf8k;
 	uint64_t i, t0 = now_ns();
 
@@ -627,8 +650,8 @@ static uint64_t w_cross_region_read_8KiB(uint64_t n)
 		uint64_t at = 16 * GIB + MIB - 4 * KIB;
 
 		LAUNDER(at);
-		CHECK(vmm_mem_read_exact(gm, at, buf, 8192),
-		      "vmm_mem_read_exact");
+		CHECK(vmm_mem_snapshot_read_exact(sm, at, buf, 8192),
+		      "vmm_mem_snapshot_read_exact");
 		KEEP_MEM(buf);
 	}
 	return now_ns() - t0;
@@ -656,7 +679,7 @@ static inline uint64_t find_loop(vmm_mem_t *gm, const uint64_t *a, uint64_t n)
 	return now_ns() - t0;
 }
 
-static uint64_t w_find_region_random_4(uint64_t n)
+static uint64_t w_find_region_random_4_live(uint64_t n)
 {
 	return find_loop(S.gm, S.a8, n);
 }
@@ -675,12 +698,12 @@ static uint64_t w_address_in_range_random_4(uint64_t n)
 	return now_ns() - t0;
 }
 
-static uint64_t w_find_region_random_256(uint64_t n)
+static uint64_t w_find_region_random_256_live(uint64_t n)
 {
 	return find_loop(S.gm256, S.a256, n);
 }
 
-static uint64_t w_load_u32_acquire(uint64_t n)
+static uint64_t w_load_u32_acquire_live(uint64_t n)
 {
 	vmm_mem_t *gm = S.gm;
 	const uint64_t *a = S.a4;
@@ -697,7 +720,7 @@ static uint64_t w_load_u32_acquire(uint64_t n)
 	return now_ns() - t0;
 }
 
-static uint64_t w_store_u32_release(uint64_t n)
+static uint64_t w_store_u32_release_live(uint64_t n)
 {
 	vmm_mem_t *gm = S.gm;
 	const uint64_t *a = S.a4;
@@ -710,19 +733,138 @@ static uint64_t w_store_u32_release(uint64_t n)
 	return now_ns() - t0;
 }
 
-static uint64_t w_write_slice_4KiB_dirty(uint64_t n)
+/* ---- the same accesses through a snapshot ---- */
+
+static uint64_t w_read_obj_u64_random(uint64_t n)
 {
-	return write_slice_loop(S.gmb, S.a4k, S.src4k, 4096, n);
+	const vmm_mem_snapshot_t *sm = S.sm;
+	const uint64_t *a = S.a8;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		CHECK(vmm_mem_snapshot_read_exact(sm, a[i & MASK], &v, 8),
+		      "vmm_mem_snapshot_read_exact");
+		KEEP(v);
+	}
+	return now_ns() - t0;
+}
+
+static inline uint64_t snap_write_u64_loop(const vmm_mem_snapshot_t *sm,
+					   uint64_t n)
+{
+	const uint64_t *a = S.a8;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++)
+		CHECK(vmm_mem_snapshot_write_exact(sm, a[i & MASK], &i, 8),
+		      "vmm_mem_snapshot_write_exact");
+	return now_ns() - t0;
+}
+
+static uint64_t w_write_obj_u64_random(uint64_t n)
+{
+	return snap_write_u64_loop(S.sm, n);
 }
 
 static uint64_t w_write_obj_u64_random_dirty(uint64_t n)
 {
-	vmm_mem_t *gm = S.gmb;
-	const uint64_t *a = S.a8;
-	uint64_t t0 = now_ns();
+	return snap_write_u64_loop(S.smb, n);
+}
 
-	write_u64_loop(gm, a, n);
+static uint64_t w_read_obj_u64_same(uint64_t n)
+{
+	const vmm_mem_snapshot_t *sm = S.sm;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++) {
+		uint64_t v, hot = MIB + 0x1000;
+
+		LAUNDER(hot);
+		CHECK(vmm_mem_snapshot_read_exact(sm, hot, &v, 8),
+		      "vmm_mem_snapshot_read_exact");
+		KEEP(v);
+	}
 	return now_ns() - t0;
+}
+
+static uint64_t w_read_slice_64B(uint64_t n)
+{
+	const vmm_mem_snapshot_t *sm = S.sm;
+	const uint64_t *a = S.a64;
+	uint64_t i, t0 = now_ns();
+	uint8_t buf[64];
+
+	for (i = 0; i < n; i++) {
+		CHECK(vmm_mem_snapshot_read_exact(sm, a[i & MASK], buf,
+						  sizeof(buf)),
+		      "vmm_mem_snapshot_read_exact");
+		KEEP_MEM(buf);
+	}
+	return now_ns() - t0;
+}
+
+/* find_region hands back the region: here its index in the snapshot,
+ * from which vmm_mem_snapshot_region_info() describes it. */
+static inline uint64_t snap_find_loop(const vmm_mem_snapshot_t *sm,
+				      const uint64_t *a, uint64_t n)
+{
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++) {
+		int k = vmm_mem_snapshot_find_region(sm, a[i & MASK]);
+
+		if (bench_unlikely(k < 0))
+			die("vmm_mem_snapshot_find_region", -k);
+		KEEP(k);
+	}
+	return now_ns() - t0;
+}
+
+static uint64_t w_find_region_random_4(uint64_t n)
+{
+	return snap_find_loop(S.sm, S.a8, n);
+}
+
+static uint64_t w_find_region_random_256(uint64_t n)
+{
+	return snap_find_loop(S.sm256, S.a256, n);
+}
+
+static uint64_t w_load_u32_acquire(uint64_t n)
+{
+	const vmm_mem_snapshot_t *sm = S.sm;
+	const uint64_t *a = S.a4;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		CHECK(vmm_mem_snapshot_load(sm, a[i & MASK], 4, &v,
+					    VMM_MEM_ORDER_ACQUIRE),
+		      "vmm_mem_snapshot_load");
+		KEEP(v);
+	}
+	return now_ns() - t0;
+}
+
+static uint64_t w_store_u32_release(uint64_t n)
+{
+	const vmm_mem_snapshot_t *sm = S.sm;
+	const uint64_t *a = S.a4;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++)
+		CHECK(vmm_mem_snapshot_store(sm, a[i & MASK], 4, (uint32_t)i,
+					     VMM_MEM_ORDER_RELEASE),
+		      "vmm_mem_snapshot_store");
+	return now_ns() - t0;
+}
+
+static uint64_t w_write_slice_4KiB_dirty(uint64_t n)
+{
+	return write_slice_loop(S.smb, S.a4k, S.src4k, 4096, n);
 }
 
 static uint64_t w_read_from_file(uint64_t n)
@@ -903,7 +1045,41 @@ static void *hotplug_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t w_read_obj_u64_random_hotplug(uint64_t n)
+/*
+ * The snapshot way to read while regions come and go: refresh the snapshot
+ * once per batch of accesses (here 16 reads, a few virtio requests' worth);
+ * an unchanged memory costs one load and compare per batch.
+ */
+static void snap_read_u64_batches(vmm_mem_t *gm, const uint64_t *a,
+				  uint64_t start, uint64_t n)
+{
+	vmm_mem_snapshot_t *sm = NULL;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		if (!(i & 15) && bench_unlikely(vmm_mem_snapshot_refresh(gm,
+									 &sm) <
+						0))
+			die("vmm_mem_snapshot_refresh", 1);
+		CHECK(vmm_mem_snapshot_read_exact(sm, a[(start + i) & MASK],
+						  &v, 8),
+		      "vmm_mem_snapshot_read_exact");
+		KEEP(v);
+	}
+	vmm_mem_snapshot_put(sm);
+}
+
+static void live_read_u64(vmm_mem_t *gm, const uint64_t *a, uint64_t start,
+			  uint64_t n)
+{
+	read_u64_loop(gm, a, start, n);
+}
+
+static uint64_t hotplug_run(void (*reader)(vmm_mem_t *, const uint64_t *,
+					   uint64_t, uint64_t),
+			    uint64_t n)
 {
 	vmm_mem_t *gm = S.gm;
 	const uint64_t *a = S.a8;
@@ -923,7 +1099,7 @@ static uint64_t w_read_obj_u64_random_hotplug(uint64_t n)
 		sched_yield();
 	ops0 = __atomic_load_n(&hp.ops, __ATOMIC_ACQUIRE);
 	t0 = now_ns();
-	read_u64_loop(gm, a, 0, n);
+	reader(gm, a, 0, n);
 	t1 = now_ns();
 	S.hp_ops += __atomic_load_n(&hp.ops, __ATOMIC_ACQUIRE) - ops0;
 	S.hp_ns += t1 - t0;
@@ -936,6 +1112,16 @@ static uint64_t w_read_obj_u64_random_hotplug(uint64_t n)
 	S.hp_remove_ns += hp.remove_ns;
 	S.hp_all_ops += __atomic_load_n(&hp.ops, __ATOMIC_ACQUIRE);
 	return t1 - t0;
+}
+
+static uint64_t w_read_obj_u64_random_hotplug(uint64_t n)
+{
+	return hotplug_run(snap_read_u64_batches, n);
+}
+
+static uint64_t w_read_obj_u64_random_hotplug_live(uint64_t n)
+{
+	return hotplug_run(live_read_u64, n);
 }
 
 /* Two threads share n operations: a second thread walks the list from its
@@ -985,12 +1171,33 @@ static uint64_t two_threads(void (*loop)(uint64_t start, uint64_t n),
 
 static void read_u64_part(uint64_t start, uint64_t n)
 {
+	const vmm_mem_snapshot_t *sm = S.sm;
+	const uint64_t *a = S.a8;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		CHECK(vmm_mem_snapshot_read_exact(sm, a[(start + i) & MASK],
+						  &v, 8),
+		      "vmm_mem_snapshot_read_exact");
+		KEEP(v);
+	}
+}
+
+static void read_u64_part_live(uint64_t start, uint64_t n)
+{
 	read_u64_loop(S.gm, S.a8, start, n);
 }
 
 static uint64_t w_read_obj_u64_random_2threads(uint64_t n)
 {
 	return two_threads(read_u64_part, n);
+}
+
+static uint64_t w_read_obj_u64_random_2threads_live(uint64_t n)
+{
+	return two_threads(read_u64_part_live, n);
 }
 
 /* The machine's own scaling: raw pointer reads, same split. */
@@ -1140,12 +1347,31 @@ static const struct workload workloads[] = {
 	  NULL, 0, 1000 },
 	{ "baseline_rawptr_random_2threads",
 	  w_baseline_rawptr_random_2threads, NULL, 0, 1000 },
-	{ "address_in_range_random_4", w_address_in_range_random_4, NULL, 0,
-	  1000 },
 	{ "map_unmap_4KiB", w_map_unmap_4KiB, NULL, 0, 100 },
 	{ "dirty_harvest_1GiB", w_dirty_harvest_1GiB, setup_harvest,
 	  HARVEST_LEN, 2 },
 	{ "create_509_regions", w_create_509_regions, NULL, 0, 1 },
+	/* The same operations on the handle, each call in its own RCU
+	 * read-side section (hot-plug safe call by call). */
+	{ "read_obj_u64_random_live", w_read_obj_u64_random_live, NULL, 0,
+	  1000 },
+	{ "write_obj_u64_random_live", w_write_obj_u64_random_live, NULL, 0,
+	  1000 },
+	{ "read_obj_u64_same_live", w_read_obj_u64_same_live, NULL, 0, 1000 },
+	{ "read_slice_64B_live", w_read_slice_64B_live, NULL, 0, 1000 },
+	{ "read_slice_4KiB_live", w_read_slice_4KiB_live, NULL, 0, 100 },
+	{ "find_region_random_4_live", w_find_region_random_4_live, NULL, 0,
+	  1000 },
+	{ "find_region_random_256_live", w_find_region_random_256_live,
+	  setup_256, 0, 1000 },
+	{ "address_in_range_random_4_live", w_address_in_range_random_4, NULL,
+	  0, 1000 },
+	{ "load_u32_acquire_live", w_load_u32_acquire_live, NULL, 0, 1000 },
+	{ "store_u32_release_live", w_store_u32_release_live, NULL, 0, 1000 },
+	{ "read_obj_u64_random_hotplug_live",
+	  w_read_obj_u64_random_hotplug_live, NULL, 0, 1000 },
+	{ "read_obj_u64_random_2threads_live",
+	  w_read_obj_u64_random_2threads_live, NULL, 0, 1000 },
 };
 #define N_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
@@ -1298,6 +1524,9 @@ static void header(unsigned int reps)
 	       N_ADDRS, reps, S.smoke ? 0ull : MIN_REP_NS / 1000000,
 	       sysconf(_SC_PAGESIZE));
 	printf("# columns: name ns_per_op [GB/s]  # extra info\n");
+	printf("# the anchor's workloads run on snapshots "
+	       "(vmm_mem_snapshot_*, vm-memory's GuestMemoryMmap); *_live: "
+	       "the same calls on the handle, hot-plug safe call by call\n");
 	if (S.smoke)
 		printf("# smoke mode: one short repetition each; the figures "
 		       "mean nothing\n");
@@ -1311,15 +1540,16 @@ static void notes(const struct run *runs, size_t n)
 	for (i = 0; i < n; i++) {
 		if (runs[i].w->run == w_read_obj_u64_random_hotplug &&
 		    S.hp_ns)
-			printf("# read_obj_u64_random_hotplug: %llu region "
+			printf("# read_obj_u64_random_hotplug*: %llu region "
 			       "adds/removes at 0x%llx while measuring, %.0f "
-			       "per second\n",
+			       "per second; the snapshot row refreshes its "
+			       "snapshot every 16 reads\n",
 			       (unsigned long long)S.hp_ops,
 			       (unsigned long long)HOTPLUG_GPA,
 			       (double)S.hp_ops * 1e9 / (double)S.hp_ns);
 		if (runs[i].w->run == w_read_obj_u64_random_hotplug &&
 		    S.hp_all_ops >= 2)
-			printf("# read_obj_u64_random_hotplug: mean latency "
+			printf("# read_obj_u64_random_hotplug*: mean latency "
 			       "%.1f us per vmm_mem_add_region, %.1f us per "
 			       "vmm_mem_remove_region (target period %llu "
 			       "us)\n",
@@ -1334,14 +1564,21 @@ static void notes(const struct run *runs, size_t n)
 			       "memory scanned\n",
 			       S.harvest_n, (unsigned long long)HARVEST_PAGES);
 		if (runs[i].w->run == w_find_region_random_4)
-			printf("# find_region_*: vmm_mem_region_info_at; "
-			       "address_in_range_random_4: the same lookup "
-			       "through vmm_mem_address_in_range\n");
+			printf("# find_region_random_*: "
+			       "vmm_mem_snapshot_find_region (the region's "
+			       "index); *_live: vmm_mem_region_info_at (a copy "
+			       "of its description); "
+			       "address_in_range_random_4_live: "
+			       "vmm_mem_address_in_range\n");
 	}
 }
 
 static void cleanup(void)
 {
+	vmm_mem_snapshot_put(S.sm);
+	vmm_mem_snapshot_put(S.smc);
+	vmm_mem_snapshot_put(S.sm256);
+	vmm_mem_snapshot_put(S.smb);
 	vmm_mem_unref(S.gm);
 	vmm_mem_unref(S.gmc);
 	vmm_mem_unref(S.gm256);
