@@ -294,8 +294,10 @@ VMM_MEM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
  * exactly @size bytes long (vm-memory: GuestMemoryMmap::remove_region).
  * New lookups no longer find it as soon as this returns.  The call waits
  * for readers already inside an access (an RCU grace period); the mapping is
- * then released, or later when the last vmm_mem_map() mapping of it is
- * released.
+ * then released, or later when the last vmm_mem_map() mapping and the last
+ * snapshot (vmm_mem_snapshot_get()) listing it are released.  The memory of
+ * a VMM_MEM_REGION_HOST region is the caller's: it must stay mapped until
+ * then, since snapshots taken before the removal still access it.
  * Returns 0, -ENOENT (no region with that start and size) or -EINVAL.
  */
 VMM_MEM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
@@ -557,7 +559,8 @@ VMM_MEM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa,
  * Hot-plug does not change a snapshot: a region removed from the memory
  * stays mapped, and keeps answering through the snapshot, until every
  * snapshot that lists it is put (and every vmm_mem_map() pin released); a
- * region added later is not in it.  Accesses through a snapshot need no
+ * region added later is not in it.  A VMM_MEM_REGION_HOST region's memory
+ * belongs to the caller, who must keep it mapped that long.  Accesses through a snapshot need no
  * RCU read-side section, so they cost less than the same calls on the
  * handle: take one per batch of work (a virtqueue notification, a DMA
  * request) and refresh it between batches with vmm_mem_snapshot_refresh().
