@@ -131,6 +131,16 @@ struct vmm_slot {
 /* The start array has at least this many entries (UINT64_MAX after n). */
 #define VMM_TABLE_PAD 4
 
+/*
+ * Above VMM_TABLE_PAD regions, a bucket index narrows the search: the GPA
+ * span of the table, [start[0], start[0] + span], is cut into buckets of
+ * 2^bshift bytes, at most 4 per region, and bucket[b] is the first region
+ * whose last byte is at or above bucket b's first byte (bucket[nb] is
+ * n - 1).  The region holding a GPA of bucket b, if any, is one of
+ * bucket[b] ... bucket[b + 1]: usually one or two candidates.
+ */
+#define VMM_BUCKETS_PER_REGION 4
+
 struct vmm_table {
 	struct vmm_table *retired_next;	/* on vmm_mem.retired */
 	unsigned long refcnt;	/* atomic: the handle's, the snapshots' */
@@ -138,6 +148,9 @@ struct vmm_table {
 	uint64_t *start;	/* n entries, ascending, then padding */
 	struct vmm_slot *slot;	/* n entries */
 	struct vmm_region **r;	/* n entries */
+	uint64_t span;		/* last byte of the last region - start[0] */
+	unsigned int bshift;
+	uint32_t *bucket;	/* nb + 1 entries (n > VMM_TABLE_PAD) */
 };
 
 struct vmm_mem {
@@ -174,11 +187,14 @@ void vmm_log(vmm_mem_log_fn log_fn, void *data, int prio, const char *file,
 #define vdbg(mem, ...) vlog(mem, LOG_DEBUG, __VA_ARGS__)
 
 /* ---- tables and regions (mem.c, region.c) ------------------------------- */
-/* A table of @n empty entries with one reference; vmm_table_set() fills. */
+/* A table of @n empty entries with one reference; vmm_table_set() fills,
+ * vmm_table_index() completes it before it is used for lookups. */
 struct vmm_table *vmm_table_alloc(size_t n);
 /* Entry @i of a table being built is region @r (the table takes a
  * reference on @r). */
 void vmm_table_set(struct vmm_table *t, size_t i, struct vmm_region *r);
+/* Build the bucket index of a filled table. */
+void vmm_table_index(struct vmm_table *t);
 /* Drop a reference; the last one frees the table and drops its regions. */
 void vmm_table_put(struct vmm_table *t);
 /* Publish @t as mem's table (caller holds mem->lock), wait for readers and
@@ -209,21 +225,21 @@ static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
 }
 
 /*
- * Index of the region holding @gpa, or -1.  Inside an RCU read section.
+ * Index of the region holding @gpa, or -1.  Inside an RCU read section (or
+ * on a snapshot's table).
  *
- * No branch depends on @gpa until the final hit check: up to 8 regions the
- * index is the count of region starts <= @gpa (independent compares; up to
- * 4 regions, the usual PC layout, without a loop), above that a branch-free
- * binary search whose step count depends on n only.  A
- * per-thread "last region" hint followed by a branchy binary search costs a
- * misprediction (and a TLS store) on most lookups of a guest that spreads
- * its accesses over its regions, which is the common case for device
- * emulation; a branch-free search costs the same for every address.
+ * Up to 4 regions, the usual PC layout, the index is the count of region
+ * starts <= @gpa: three independent compares, no loop.  Above that, the
+ * bucket index gives one to three candidates for nearly every layout (their
+ * starts are counted the same way), and a branch-free binary search over
+ * the candidates covers crowded buckets.  No per-thread "last region" hint:
+ * a guest spreads device accesses over its regions, and a missed hint
+ * costs a misprediction on most lookups.
  */
 static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
 {
 	const uint64_t *s = t->start;
-	size_t n = t->n, base = 0, k;
+	size_t n = t->n, base = 0;
 
 	if (likely(n - 1 < VMM_TABLE_PAD)) {
 		/* 1 to 4 regions: the array is padded with UINT64_MAX, which
@@ -233,15 +249,28 @@ static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
 			base = t->n - 1;
 	} else if (unlikely(n == 0)) {
 		return -1;
-	} else if (n <= 8) {
-		for (k = 1; k < n; k++)
-			base += s[k] <= gpa;
 	} else {
-		while (n > 1) {
-			size_t half = n / 2;
+		uint64_t off = gpa - s[0];
+		const uint32_t *bk;
+		size_t hi;
 
-			base += half & -(size_t)(s[base + half] <= gpa);
-			n -= half;
+		if (unlikely(off > t->span))	/* below or above them all */
+			return -1;
+		bk = t->bucket + (off >> t->bshift);
+		base = bk[0];
+		hi = bk[1];
+		if (likely(hi - base <= 2)) {
+			/* starts past hi are above @gpa; the padding covers
+			 * base + 2 >= n */
+			base += (s[base + 1] <= gpa) + (s[base + 2] <= gpa);
+		} else {
+			n = hi - base + 1;
+			while (n > 1) {
+				size_t half = n / 2;
+
+				base += half & -(size_t)(s[base + half] <= gpa);
+				n -= half;
+			}
 		}
 	}
 	/* gpa in [start, last]: one unsigned compare */

@@ -67,10 +67,13 @@ struct vmm_table *vmm_table_alloc(size_t n)
 {
 	struct vmm_table *t;
 	size_t each = sizeof(uint64_t) + sizeof(struct vmm_slot) +
-		      sizeof(struct vmm_region *);
+		      sizeof(struct vmm_region *) +
+		      VMM_BUCKETS_PER_REGION * sizeof(uint32_t);
 	size_t i;
 
-	if (n > (SIZE_MAX - sizeof(*t)) / each - VMM_TABLE_PAD)
+	/* region indexes fit the buckets' 32 bits */
+	if (n > UINT32_MAX ||
+	    n > (SIZE_MAX - sizeof(*t)) / each - VMM_TABLE_PAD)
 		return NULL;
 	t = calloc(1, sizeof(*t) + (n + VMM_TABLE_PAD) * each);
 	if (!t)
@@ -80,6 +83,7 @@ struct vmm_table *vmm_table_alloc(size_t n)
 	t->slot = (struct vmm_slot *)(t + 1);
 	t->r = (struct vmm_region **)(t->slot + n);
 	t->start = (uint64_t *)(t->r + n);
+	t->bucket = (uint32_t *)(t->start + n + VMM_TABLE_PAD);
 	for (i = n; i < n + VMM_TABLE_PAD; i++)
 		t->start[i] = UINT64_MAX;
 	return t;
@@ -95,6 +99,32 @@ void vmm_table_put(struct vmm_table *t)
 		if (t->r[i])	/* NULL: a table abandoned while built */
 			vmm_region_put(t->r[i]);
 	free(t);
+}
+
+void vmm_table_index(struct vmm_table *t)
+{
+	size_t n = t->n, nb, b, i = 0;
+	uint64_t first;
+
+	if (n <= VMM_TABLE_PAD)
+		return;
+	first = t->start[0];
+	t->span = t->slot[n - 1].last - first;
+	/* the smallest bucket size that needs no more buckets than allowed
+	 * (the space holds VMM_BUCKETS_PER_REGION * (n + VMM_TABLE_PAD)
+	 * entries, nb + 1 of which are used) */
+	t->bshift = 0;
+	while ((t->span >> t->bshift) > VMM_BUCKETS_PER_REGION * n - 2)
+		t->bshift++;	/* (no "+ 2" on the left: span may be 2^64 - 2) */
+	nb = (size_t)(t->span >> t->bshift) + 1;
+	for (b = 0; b < nb; b++) {
+		uint64_t from = first + ((uint64_t)b << t->bshift);
+
+		while (t->slot[i].last < from)	/* i < n - 1: see span */
+			i++;
+		t->bucket[b] = (uint32_t)i;
+	}
+	t->bucket[nb] = (uint32_t)(n - 1);
 }
 
 void vmm_table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
@@ -170,6 +200,7 @@ int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 	vmm_table_set(t, pos, r);
 	for (i = pos; i < old->n; i++)
 		vmm_table_set(t, i + 1, old->r[i]);
+	vmm_table_index(t);
 	vmm_table_publish_nowait(mem, t);
 	return 0;
 }
@@ -285,6 +316,7 @@ VMM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
 	for (i = 0, j = 0; i < old->n; i++)
 		if (i != pos)
 			vmm_table_set(t, j++, old->r[i]);
+	vmm_table_index(t);
 	vmm_table_replace(mem, t);
 	pthread_mutex_unlock(&mem->lock);
 	return 0;
@@ -341,6 +373,7 @@ static int from_ranges(vmm_mem_t **out, size_t n,
 		vmm_table_set(t, i, regs[i]);
 		vmm_region_put(regs[i]);	/* the table's now */
 	}
+	vmm_table_index(t);
 	vmm_table_put(mem->table);
 	mem->table = t;
 	free(regs);

@@ -966,6 +966,91 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Above four regions the lookup goes through the bucket index: layouts
+ * with one region per bucket, crowded buckets (many small regions and one
+ * far away, exponentially spaced regions), random sizes and gaps, and a
+ * region ending just below 2^64 - 1, each checked against a linear scan at
+ * every region edge and at random addresses, through the handle and
+ * through a snapshot.
+ */
+#define BUCKET_MAX_REGIONS 600
+
+START_TEST(lookup_buckets_match_linear_scan)
+{
+	static struct vmm_mem_range r[BUCKET_MAX_REGIONS];
+	uint64_t rng = 0x5eed + (uint64_t)_i, g = 0;
+	vmm_mem_snapshot_t *snap = NULL;
+	size_t n = 0, i, k;
+	vmm_mem_t *m;
+
+	switch (_i) {
+	case 0:		/* evenly spaced: one region per bucket or two */
+		for (n = 0; n < BUCKET_MAX_REGIONS; n++)
+			r[n] = (struct vmm_mem_range){ n * 0x10000, 0x1000 };
+		break;
+	case 1:		/* 100 adjacent pages at 0 and one region at 2^63 */
+		for (n = 0; n < 100; n++)
+			r[n] = (struct vmm_mem_range){ n * 0x1000, 0x1000 };
+		r[n++] = (struct vmm_mem_range){ UINT64_C(1) << 63, 0x1000 };
+		break;
+	case 2:		/* exponentially spaced */
+		for (n = 0; n < 40; n++)
+			r[n] = (struct vmm_mem_range){ UINT64_C(1) << (n + 20),
+						       0x1000 };
+		break;
+	case 3:		/* random sizes and gaps */
+		for (n = 0; n < 300; n++) {
+			g += 0x1000 * (tu_xorshift(&rng) % 3);
+			r[n].gpa = g;
+			r[n].size = 0x1000 * (1 + tu_xorshift(&rng) % 4);
+			g += r[n].size;
+		}
+		break;
+	default:	/* a few low regions and one ending below 2^64 - 1 */
+		for (n = 0; n < 9; n++)
+			r[n] = (struct vmm_mem_range){ n * 0x3000, 0x2000 };
+		r[n++] = (struct vmm_mem_range){ UINT64_MAX - 0x2000, 0x2000 };
+		break;
+	}
+	m = tu_mem_anon(r, n);
+	ck_assert_int_eq(vmm_mem_snapshot_get(m, &snap), 0);
+	for (k = 0; k < 5 * n + 20000; k++) {
+		uint64_t gpa;
+		int want;
+
+		if (k < 5 * n) {
+			const struct vmm_mem_range *x = &r[k / 5];
+			const uint64_t edge[] = { x->gpa, x->gpa - 1,
+						  x->gpa + x->size - 1,
+						  x->gpa + x->size,
+						  x->gpa + x->size / 2 };
+
+			gpa = edge[k % 5];
+		} else if (k % 4 == 0) {
+			gpa = tu_xorshift(&rng);
+		} else {
+			const struct vmm_mem_range *x =
+				&r[tu_xorshift(&rng) % n];
+
+			gpa = x->gpa + tu_xorshift(&rng) % (2 * x->size) -
+			      x->size / 2;
+		}
+		want = scan(r, n, gpa);
+		ck_assert_msg(vmm_mem_snapshot_find_region(snap, gpa) ==
+				      (want >= 0 ? want : -EFAULT),
+			      "layout %d gpa 0x%" PRIx64 ": want %d", _i, gpa,
+			      want);
+		ck_assert_int_eq(vmm_mem_address_in_range(m, gpa), want >= 0);
+	}
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(vmm_mem_snapshot_find_region(snap, r[i].gpa),
+				 (int)i);
+	vmm_mem_snapshot_put(snap);
+	vmm_mem_unref(m);
+}
+END_TEST
+
 static Suite *lookup_suite(void)
 {
 	Suite *s = suite_create("lookup");
@@ -1005,6 +1090,7 @@ static Suite *lookup_suite(void)
 	tcase_add_loop_test(tl, case52_lookup_u64_max, 0, GM_KINDS);
 	tcase_add_loop_test(tl, case53_is_hugetlbfs, 0, GM_KINDS);
 	tcase_add_loop_test(tl, lookup_matches_linear_scan, 1, 13);
+	tcase_add_loop_test(tl, lookup_buckets_match_linear_scan, 0, 5);
 	suite_add_tcase(s, tl);
 
 	tcase_add_loop_test(tr, c17_end_of_memory, 0, GM_KINDS);
