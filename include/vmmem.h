@@ -841,8 +841,10 @@ VMM_MEM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem,
 					   uint64_t page_size);
 
 /**
- * vmm_mem_dirty_log_stop - stop logging and drop the log.  Returns 0,
- * -ENOENT (not on) or -EINVAL.
+ * vmm_mem_dirty_log_stop - stop logging and drop the log.  The bitmaps'
+ * memory (a bit per page) stays with each region until it goes, for
+ * snapshots' writers, and is reused, cleared, by the next start with the
+ * same page size.  Returns 0, -ENOENT (not on) or -EINVAL.
  */
 VMM_MEM_EXPORT int vmm_mem_dirty_log_stop(vmm_mem_t *mem);
 

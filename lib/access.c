@@ -204,18 +204,33 @@ static inline void copy_mid(uint8_t *d, const uint8_t *s, size_t n)
 }
 
 /*
- * A snapshot's write: the region cannot go away, but its dirty bitmap can
- * (logging stopped), so the mark runs inside a read-side section, which a
- * snapshot's fast path enters only when the region is logged.  The data
- * landed before the section began, so a harvest that waits for a grace
- * period after clearing still sees it (see vmm_mark()).
+ * A snapshot's write to a logged region.  The region cannot go away, and
+ * neither can its bitmaps (kept until the region is freed), so the mark
+ * needs no read-side section when the harvest's grace period sends
+ * membarrier() to this thread (see vmm_mark_d()).  Otherwise it runs inside
+ * a section: the data landed before it began, so a harvest that waits for
+ * a grace period after clearing still sees it.
  */
-static __attribute__((noinline)) void snap_mark(struct vmm_region *r,
-						uint64_t gpa, size_t len)
+static __attribute__((noinline)) void snap_mark_locked(struct vmm_region *r,
+						       uint64_t gpa,
+						       size_t len)
 {
 	vmm_read_lock();
 	vmm_mark(r, gpa, len);
 	vmm_read_unlock();
+}
+
+static inline __attribute__((always_inline)) void
+snap_mark(struct vmm_region *r, uint64_t gpa, size_t len)
+{
+	struct vmm_dirty *d = __atomic_load_n(&r->dirty, __ATOMIC_ACQUIRE);
+
+	if (likely(!d))
+		return;
+	if (likely(urcu_bp_has_sys_membarrier && urcu_bp_reader))
+		vmm_mark_d(d, gpa, len);
+	else
+		snap_mark_locked(r, gpa, len);
 }
 
 /*
@@ -278,8 +293,7 @@ rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
 	}
 	vmm_guest_end();
 	if (!live) {
-		if (to_guest && unlikely(__atomic_load_n(&r->dirty,
-							 __ATOMIC_RELAXED)))
+		if (to_guest)
 			snap_mark(r, gpa, len);
 		return 0;
 	}
@@ -661,9 +675,7 @@ LOAD_FIXED(sload_8, uint64_t, false)
 		}                                                             \
 		STORE(type, h, val, order);                                   \
 		if (!(live)) {                                                \
-			if (unlikely(__atomic_load_n(&r->dirty,               \
-						     __ATOMIC_RELAXED)))      \
-				snap_mark(r, gpa, sizeof(type));              \
+			snap_mark(r, gpa, sizeof(type));                      \
 			return 0;                                             \
 		}                                                             \
 		vmm_mark(r, gpa, sizeof(type));                               \

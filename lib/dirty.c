@@ -44,6 +44,38 @@ void vmm_dirty_free(struct vmm_dirty *d)
 	free(d);
 }
 
+/* A clean bitmap of log page 2^@shift for @r: a kept one, or a new one
+ * (under the memory's lock).  A snapshot's writer of the previous logging
+ * period may still set a bit in a reused bitmap: a page reported dirty
+ * that was not, never the reverse. */
+static struct vmm_dirty *dirty_get(struct vmm_region *r, uint64_t shift)
+{
+	struct vmm_dirty **pp;
+
+	for (pp = &r->dirty_kept; *pp; pp = &(*pp)->kept_next) {
+		struct vmm_dirty *d = *pp;
+		uint64_t i, words = (d->npages + 63) / 64;
+
+		if (d->page_shift != shift)
+			continue;
+		*pp = d->kept_next;
+		d->kept_next = NULL;
+		for (i = 0; i < words; i++)
+			__atomic_store_n(&d->words[i], 0, __ATOMIC_RELAXED);
+		return d;
+	}
+	return dirty_alloc(r, shift);
+}
+
+/* Put an unpublished bitmap on @r's kept list (under the memory's lock). */
+static void dirty_keep(struct vmm_region *r, struct vmm_dirty *d)
+{
+	if (!d)
+		return;
+	d->kept_next = r->dirty_kept;
+	r->dirty_kept = d;
+}
+
 void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 {
 	uint64_t p = gpa >> d->page_shift;
@@ -157,19 +189,18 @@ VMM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem, uint64_t page_size)
 		goto out;
 	}
 	for (i = 0; i < t->n; i++) {
-		fresh[i] = dirty_alloc(t->r[i], shift);
+		fresh[i] = dirty_get(t->r[i], shift);
 		if (!fresh[i]) {
 			while (i--)
-				vmm_dirty_free(fresh[i]);
+				dirty_keep(t->r[i], fresh[i]);
 			free(fresh);
 			rc = -ENOMEM;
 			goto out;
 		}
 	}
 	for (i = 0; i < t->n; i++) {
-		/* A region removed from a previous table may still carry an
-		 * old log only while pinned; table regions have none now. */
-		vmm_dirty_free(t->r[i]->dirty);
+		/* table regions have no published log while logging is off */
+		dirty_keep(t->r[i], t->r[i]->dirty);
 		vmm_rcu_assign(t->r[i]->dirty, fresh[i]);
 	}
 	free(fresh);
@@ -184,7 +215,6 @@ out:
 VMM_EXPORT int vmm_mem_dirty_log_stop(vmm_mem_t *mem)
 {
 	struct vmm_table *t;
-	struct vmm_dirty **old;
 	size_t i;
 	int rc = 0;
 
@@ -196,21 +226,16 @@ VMM_EXPORT int vmm_mem_dirty_log_stop(vmm_mem_t *mem)
 		goto out;
 	}
 	t = mem->table;
-	old = calloc(t->n ? t->n : 1, sizeof(*old));
-	if (!old) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	for (i = 0; i < t->n; i++) {
-		old[i] = t->r[i]->dirty;
+		struct vmm_dirty *d = t->r[i]->dirty;
+
 		vmm_rcu_assign(t->r[i]->dirty, NULL);
+		/* kept, not freed: a snapshot's writer may still hold it */
+		dirty_keep(t->r[i], d);
 	}
 	__atomic_store_n(&mem->dirty_page_shift, 0, __ATOMIC_RELEASE);
 	vmm_synchronize();
 	vmm_table_free_retired(mem);
-	for (i = 0; i < t->n; i++)
-		vmm_dirty_free(old[i]);
-	free(old);
 out:
 	pthread_mutex_unlock(&mem->lock);
 	return rc;

@@ -90,10 +90,18 @@ void __tsan_ignore_thread_end(void);
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* One dirty bitmap, one bit per log page; bit k is GPA page first_page + k. */
+/*
+ * A region's dirty bitmap.  Once published it lives as long as its region:
+ * stopping the log unpublishes it onto the region's kept list (a later
+ * start with the same page size clears and reuses it), so a snapshot's
+ * writer may touch it without a read-side section (see vmm_mark_d()).  At
+ * most one bitmap per log page size is ever kept.
+ */
 struct vmm_dirty {
 	uint64_t page_shift;
 	uint64_t first_page;
 	uint64_t npages;
+	struct vmm_dirty *kept_next;	/* on vmm_region.dirty_kept */
 	uint64_t words[];	/* ceil(npages / 64) */
 };
 
@@ -115,6 +123,9 @@ struct vmm_region {
 	bool owned;
 	unsigned long refcnt;	/* atomic */
 	struct vmm_dirty *dirty;	/* RCU-published, NULL when not logging */
+	struct vmm_dirty *dirty_kept;	/* unpublished bitmaps (under the
+					   memory's lock), freed with the
+					   region */
 };
 
 /*
@@ -344,23 +355,30 @@ static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
 void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
 
 /*
- * Marks run inside an RCU read-side section, after the data landed.  A page
- * whose bit is already set costs one plain load and no locked
- * read-modify-write: on x86 a locked instruction waits until the guest data
- * store before it has completed, which serialises back-to-back writes on
- * their cache and TLB misses.  Skipping is safe because a harvest that
- * clears bits waits for a grace period before it returns (see
- * vmm_mem_dirty_log_get()): a writer that saw its bit still set is in a
- * read-side section that began before that grace period, so its data is
- * visible once the harvest returns; a writer whose section begins later
- * sees the cleared bit and sets it again.
+ * Mark [gpa, gpa + len) in bitmap @d, after the data landed.  A page whose
+ * bit is already set costs one plain load and no locked read-modify-write:
+ * on x86 a locked instruction waits until the guest data store before it
+ * has completed, which serialises back-to-back writes on their cache and
+ * TLB misses.
+ *
+ * Skipping is safe because a harvest that clears bits waits for an RCU
+ * grace period before it returns (see vmm_mem_dirty_log_get()).  A writer
+ * inside a read-side section that saw its bit still set began its section
+ * before that grace period, so its data is visible once the harvest
+ * returns; a writer whose section begins later sees the cleared bit and
+ * sets it again.  A snapshot's writer marks without a section when
+ * liburcu-bp runs on sys_membarrier and the thread is registered (so the
+ * registry is not empty and the grace period issues membarrier()): its
+ * data store precedes the bit load that saw the bit set, and the
+ * membarrier() that the grace period sends after the clear makes that store
+ * visible to every thread before the harvest returns (an interrupted thread
+ * either completed both, or re-reads the now clear bit and sets it).
  */
-static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
+static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 {
-	struct vmm_dirty *d = vmm_rcu_deref(r->dirty);
 	uint64_t p, *w, m;
 
-	if (likely(d == NULL) || !len)
+	if (!len)
 		return;
 	p = gpa >> d->page_shift;
 	if (unlikely(p != (gpa + (len - 1)) >> d->page_shift ||
@@ -373,6 +391,16 @@ static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
 	m = 1ull << (p & 63);
 	if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & m))
 		__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
+}
+
+/* Mark through region @r's published bitmap, inside a read-side section. */
+static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
+{
+	struct vmm_dirty *d = vmm_rcu_deref(r->dirty);
+
+	if (likely(d == NULL))
+		return;
+	vmm_mark_d(d, gpa, len);
 }
 /* Mark [gpa, gpa+len) in every region it touches (inside RCU read side). */
 void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len);

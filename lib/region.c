@@ -378,5 +378,11 @@ void vmm_region_put(struct vmm_region *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	vmm_dirty_free(r->dirty);
+	while (r->dirty_kept) {
+		struct vmm_dirty *d = r->dirty_kept;
+
+		r->dirty_kept = d->kept_next;
+		vmm_dirty_free(d);
+	}
 	free(r);
 }

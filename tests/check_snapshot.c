@@ -532,6 +532,52 @@ START_TEST(snapshot_writes_are_logged)
 }
 END_TEST
 
+/*
+ * Stopping the log keeps a region's bitmap (a snapshot's writer may still
+ * hold it) and a later start with the same page size reuses it: it must
+ * start clean, and a start with another page size must get its own.
+ */
+START_TEST(log_restart_starts_clean)
+{
+	const struct vmm_mem_range r[] = { { 0x0, 0x40000 } };
+	vmm_mem_t *m = tu_mem_anon(r, 1);
+	vmm_mem_snapshot_t *s = NULL;
+	uint64_t v = 1, bm[1];
+	int round;
+
+	ck_assert_int_eq(vmm_mem_snapshot_get(m, &s), 0);
+	for (round = 0; round < 3; round++) {
+		uint64_t ps = round == 1 ? 2 * PS : PS;
+
+		ck_assert_int_eq(vmm_mem_dirty_log_start(m, ps), 0);
+		bm[0] = ~UINT64_C(0);
+		ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 0x40000 / ps, bm,
+						       0),
+				 0);
+		ck_assert_msg(bm[0] == 0, "round %d: a restarted log has "
+			      "bits 0x%llx", round, (unsigned long long)bm[0]);
+		ck_assert_int_eq(vmm_mem_snapshot_write_exact(s, 0x5000, &v, 8),
+				 0);
+		ck_assert_int_eq(vmm_mem_write_exact(m, 0x9000, &v, 8), 0);
+		ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 0x40000 / ps, bm,
+						       0),
+				 2);
+		ck_assert_uint_eq(bm[0], (UINT64_C(1) << (0x5000 / ps)) |
+						 (UINT64_C(1) << (0x9000 / ps)));
+		ck_assert_int_eq(vmm_mem_dirty_log_stop(m), 0);
+		/* writes while logging is off mark nothing that a later
+		 * start reports */
+		ck_assert_int_eq(vmm_mem_snapshot_write_exact(s, 0x7000, &v, 8),
+				 0);
+		ck_assert_int_eq(vmm_mem_snapshot_store(s, 0x3000, 8, 2,
+							VMM_MEM_ORDER_RELAXED),
+				 0);
+	}
+	vmm_mem_snapshot_put(s);
+	vmm_mem_unref(m);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Threads                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -651,6 +697,7 @@ static Suite *snapshot_suite(void)
 	tcase_add_test(tc, refresh);
 	tcase_add_test(tc, snapshot_outlives_handle);
 	tcase_add_test(tc, snapshot_writes_are_logged);
+	tcase_add_test(tc, log_restart_starts_clean);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("threads");
