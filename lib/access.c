@@ -155,20 +155,74 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
  * The fast paths' lookup, in table @t (a handle's: inside the read side,
  * and @t loaded once, since reloading could give a newer table where the
  * index means another region; or a snapshot's): the host address of
- * [@gpa, @gpa + @len) when it lies inside one region, else 0 (the slow path
- * then finds the error).  *@reg is that region.  Inside one region also
- * means gpa + len does not wrap.
+ * [@gpa, @gpa + @len) in *@h and its region in *@reg, when the range lies
+ * inside one region; else false (the slow path then finds the error).
+ * Inside one region also means gpa + len does not wrap.
  */
-static inline __attribute__((always_inline)) uintptr_t
-fast_host(const struct vmm_table *t, uint64_t gpa, size_t len,
+static inline __attribute__((always_inline)) bool
+fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, uintptr_t *h,
 	  struct vmm_region **reg)
 {
 	ssize_t i = vmm_find(t, gpa);
 
 	if (unlikely(i < 0 || len - 1 > t->slot[i].last - gpa))
-		return 0;
+		return false;
 	*reg = t->r[i];
-	return (uintptr_t)gpa + t->slot[i].hoff;
+	*h = (uintptr_t)gpa + t->slot[i].hoff;
+	return true;
+}
+
+/*
+ * Scalars of 1, 2, 4 or 8 bytes between guest memory and a caller's
+ * buffer, each moved with one load and one store.  On x86 a naturally
+ * aligned access of these sizes is atomic and an unaligned one is still a
+ * single instruction, so no alignment is required of either side: an
+ * aligned guest value is never torn, whatever the buffer's alignment.
+ * Elsewhere both sides must be aligned to the size (checked by the caller).
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define VMM_UNALIGNED_SCALARS 1
+#else
+#define VMM_UNALIGNED_SCALARS 0
+#endif
+typedef uint16_t vmm_u16u __attribute__((aligned(1), may_alias));
+typedef uint64_t vmm_u64u __attribute__((aligned(1), may_alias));
+typedef uint32_t vmm_u32u __attribute__((aligned(1), may_alias));
+
+static inline __attribute__((always_inline)) void
+scalar_move(uintptr_t d, uintptr_t s, size_t len)
+{
+#if VMM_UNALIGNED_SCALARS
+	/* volatile: one access each, never split or merged */
+	switch (len) {
+	case 1: *(volatile uint8_t *)d = *(volatile const uint8_t *)s; break;
+	case 2: *(volatile vmm_u16u *)d = *(volatile const vmm_u16u *)s;
+		break;
+	case 4: *(volatile vmm_u32u *)d = *(volatile const vmm_u32u *)s;
+		break;
+	default: *(volatile vmm_u64u *)d = *(volatile const vmm_u64u *)s;
+		break;
+	}
+#else
+	switch (len) {
+	case 1: *(volatile uint8_t *)d = *(volatile const uint8_t *)s; break;
+	case 2: __atomic_store_n((uint16_t *)d,
+				 __atomic_load_n((const uint16_t *)s,
+						 __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		break;
+	case 4: __atomic_store_n((uint32_t *)d,
+				 __atomic_load_n((const uint32_t *)s,
+						 __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		break;
+	default: __atomic_store_n((uint64_t *)d,
+				  __atomic_load_n((const uint64_t *)s,
+						  __ATOMIC_RELAXED),
+				  __ATOMIC_RELAXED);
+		break;
+	}
+#endif
 }
 
 /*
@@ -176,7 +230,6 @@ fast_host(const struct vmm_table *t, uint64_t gpa, size_t len,
  * bytes at a time, the last chunk overlapping the one before.  Only for a
  * caller buffer that does not overlap the guest bytes (else memmove()).
  */
-typedef uint64_t vmm_u64u __attribute__((aligned(1), may_alias));
 struct vmm_b16 {
 	uint64_t a, b;
 } __attribute__((aligned(1), may_alias));
@@ -252,10 +305,10 @@ rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
 		return rw_exact_any(src, live, gpa, buf, len, to_guest);
 	if (live)
 		vmm_read_lock();
-	h = fast_host(src_table(src, live), gpa, len, &r);
-	if (unlikely(!h))
+	if (unlikely(!fast_host(src_table(src, live), gpa, len, &h, &r)))
 		goto other;
-	if (scalar ? unlikely((h | (uintptr_t)buf) & (len - 1)) :
+	if (scalar ? !VMM_UNALIGNED_SCALARS &&
+			     unlikely((h | (uintptr_t)buf) & (len - 1)) :
 		     unlikely((uintptr_t)buf - h < len ||
 			      h - (uintptr_t)buf < len))
 		goto other;
@@ -268,28 +321,9 @@ rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
 		else
 			copy_mid(buf, (const uint8_t *)h, len);
 	} else if (to_guest) {
-		switch (len) {
-		case 1: *(volatile uint8_t *)h = *buf; break;
-		case 2: __atomic_store_n((uint16_t *)h, *(uint16_t *)buf,
-					 __ATOMIC_RELAXED); break;
-		case 4: __atomic_store_n((uint32_t *)h, *(uint32_t *)buf,
-					 __ATOMIC_RELAXED); break;
-		default: __atomic_store_n((uint64_t *)h, *(uint64_t *)buf,
-					  __ATOMIC_RELAXED); break;
-		}
+		scalar_move(h, (uintptr_t)buf, len);
 	} else {
-		switch (len) {
-		case 1: *buf = *(volatile uint8_t *)h; break;
-		case 2: *(uint16_t *)buf = __atomic_load_n((uint16_t *)h,
-							   __ATOMIC_RELAXED);
-			break;
-		case 4: *(uint32_t *)buf = __atomic_load_n((uint32_t *)h,
-							   __ATOMIC_RELAXED);
-			break;
-		default: *(uint64_t *)buf = __atomic_load_n((uint64_t *)h,
-							    __ATOMIC_RELAXED);
-			break;
-		}
+		scalar_move((uintptr_t)buf, h, len);
 	}
 	vmm_guest_end();
 	if (!live) {
@@ -631,8 +665,9 @@ store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 					 order);                              \
 		if (live)                                                     \
 			vmm_read_lock();                                      \
-		h = fast_host(src_table(src, live), gpa, sizeof(type), &r);   \
-		if (unlikely(!h || (h & (sizeof(type) - 1)))) {               \
+		if (unlikely(!fast_host(src_table(src, live), gpa,            \
+					sizeof(type), &h, &r) ||              \
+			     (h & (sizeof(type) - 1)))) {                     \
 			if (live)                                             \
 				vmm_read_unlock();                            \
 			return load_slow(src, live, gpa, sizeof(type), val,   \
@@ -665,8 +700,9 @@ LOAD_FIXED(sload_8, uint64_t, false)
 					  order);                             \
 		if (live)                                                     \
 			vmm_read_lock();                                      \
-		h = fast_host(src_table(src, live), gpa, sizeof(type), &r);   \
-		if (unlikely(!h || (h & (sizeof(type) - 1)) ||                \
+		if (unlikely(!fast_host(src_table(src, live), gpa,            \
+					sizeof(type), &h, &r) ||              \
+			     (h & (sizeof(type) - 1)) ||                      \
 			     (r->flags & VMM_MEM_REGION_READONLY))) {         \
 			if (live)                                             \
 				vmm_read_unlock();                            \

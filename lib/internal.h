@@ -413,7 +413,49 @@ int vmm_dirty_region_init(struct vmm_mem *mem, struct vmm_region *r);
 void vmm_dirty_free(struct vmm_dirty *d);
 
 /* ---- copies ------------------------------------------------------------- */
-/* Copy that never tears aligned 2/4/8-byte units of a copy of <= 8 bytes. */
+/* One load (@load) or store of a 2-, 4- or 8-byte value at @p, atomic when
+ * @p is aligned to it, else byte by byte; *@v holds it in its first bytes. */
+static inline void vmm_move_unit(void *p, uint64_t *v, size_t n, bool load)
+{
+	if (!((uintptr_t)p & (n - 1))) {
+		switch (n) {
+		case 2:
+			if (load)
+				*(uint16_t *)v = __atomic_load_n(
+					(const uint16_t *)p, __ATOMIC_RELAXED);
+			else
+				__atomic_store_n((uint16_t *)p, *(uint16_t *)v,
+						 __ATOMIC_RELAXED);
+			return;
+		case 4:
+			if (load)
+				*(uint32_t *)v = __atomic_load_n(
+					(const uint32_t *)p, __ATOMIC_RELAXED);
+			else
+				__atomic_store_n((uint32_t *)p, *(uint32_t *)v,
+						 __ATOMIC_RELAXED);
+			return;
+		default:
+			if (load)
+				*v = __atomic_load_n((const uint64_t *)p,
+						     __ATOMIC_RELAXED);
+			else
+				__atomic_store_n((uint64_t *)p, *v,
+						 __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	if (load)
+		memcpy(v, p, n);
+	else
+		memcpy(p, v, n);
+}
+
+/*
+ * Copy that never tears a 2-, 4- or 8-byte value aligned on either side
+ * (the guest's side, whatever the caller's buffer), nor the aligned 2/4/8
+ * units of any other copy of at most 8 bytes aligned on both sides.
+ */
 static inline void vmm_copy_raw(void *dst, const void *src, size_t n)
 {
 	if (n <= 8 && (uintptr_t)dst - (uintptr_t)src >= n &&
@@ -422,11 +464,13 @@ static inline void vmm_copy_raw(void *dst, const void *src, size_t n)
 		uint8_t *d = dst;
 		const uint8_t *s = src;
 
-		if (n == 8 && !(a & 7)) {
-			__atomic_store_n((uint64_t *)d,
-					 __atomic_load_n((const uint64_t *)s,
-							 __ATOMIC_RELAXED),
-					 __ATOMIC_RELAXED);
+		if ((n == 2 || n == 4 || n == 8) &&
+		    (!((uintptr_t)dst & (n - 1)) ||
+		     !((uintptr_t)src & (n - 1)))) {
+			uint64_t v;
+
+			vmm_move_unit((void *)src, &v, n, true);
+			vmm_move_unit(dst, &v, n, false);
 			return;
 		}
 		while (n) {

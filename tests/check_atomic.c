@@ -364,6 +364,7 @@ struct tear {
 	int err;		/* first library error seen by the writer */
 	unsigned long writes;
 	unsigned long progress;	/* __atomic: writes so far */
+	uint8_t odd[16];	/* the writer's unaligned buffer */
 };
 
 /*
@@ -470,6 +471,12 @@ static void *writer85s(void *arg)
 			rc = vmm_mem_write_u64(t->m, 0x40, v);
 		if (rc == 0 && vmm_mem_write(t->m, 0x80, &v, 8) != 8)
 			rc = -EIO;
+		/* from a caller buffer that is not aligned */
+		memcpy(t->odd + 1, &v, 8);
+		if (rc == 0)
+			rc = vmm_mem_write_exact(t->m, 0xc0, t->odd + 1, 8);
+		if (rc == 0 && vmm_mem_write(t->m, 0xd0, t->odd + 1, 4) != 4)
+			rc = -EIO;
 		if (rc != 0) {
 			t->err = rc;
 			break;
@@ -495,8 +502,9 @@ START_TEST(case85_no_tearing_scalars)
 	end = now() + 0.2;
 	while (keep_reading(&t, end, end + 30) && rc == 0) {
 		uint16_t a;
-		uint32_t b;
-		uint64_t c, d;
+		uint32_t b, f;
+		uint64_t c, d, e;
+		uint8_t odd[16];
 
 		rc = vmm_mem_read_u16(t.m, 0x10, &a);
 		if (rc == 0)
@@ -505,13 +513,23 @@ START_TEST(case85_no_tearing_scalars)
 			rc = vmm_mem_read_u64(t.m, 0x40, &c);
 		if (rc == 0 && vmm_mem_read(t.m, 0x80, &d, 8) != 8)
 			rc = -EIO;
+		/* into caller buffers that are not aligned: the guest values
+		 * are, so they are not torn either */
+		if (rc == 0)
+			rc = vmm_mem_read_exact(t.m, 0xc0, odd + 1, 8);
+		memcpy(&e, odd + 1, 8);
+		if (rc == 0 && vmm_mem_read(t.m, 0xd0, odd + 3, 4) != 4)
+			rc = -EIO;
+		memcpy(&f, odd + 3, 4);
 		if (rc != 0)
 			break;
 		reads++;
 		if ((a != 0 && a != UINT16_MAX) ||
 		    (b != 0 && b != UINT32_MAX) ||
 		    (c != 0 && c != UINT64_MAX) ||
-		    (d != 0 && d != UINT64_MAX))
+		    (d != 0 && d != UINT64_MAX) ||
+		    (e != 0 && e != UINT64_MAX) ||
+		    (f != 0 && f != UINT32_MAX))
 			torn++;
 	}
 	__atomic_store_n(&t.stop, 1, __ATOMIC_RELAXED);
