@@ -459,8 +459,10 @@ VMM_MEM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa,
  * address), -EFAULT when @gpa is unbacked, -EOVERFLOW when the last byte,
  * @gpa + @len - 1, would pass 2^64 - 1, -EINVAL (also for @len above
  * SSIZE_MAX).  Aligned 2-, 4- and 8-byte copies of a length of
- * at most 8 are never torn (aligned in guest memory: the caller's buffer
- * may have any alignment).
+ * at most 8 are never torn (aligned in host memory, as for vmm_mem_load():
+ * a GPA multiple of the size, in a region whose GPA is aligned like its
+ * host address, as page-aligned regions are; the caller's buffer may have
+ * any alignment).
  */
 VMM_MEM_EXPORT ssize_t vmm_mem_read(vmm_mem_t *mem, uint64_t gpa, void *buf,
 				    size_t len);

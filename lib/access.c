@@ -176,8 +176,9 @@ fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, uintptr_t *h,
  * Scalars of 1, 2, 4 or 8 bytes between guest memory and a caller's
  * buffer, each moved with one load and one store.  On x86 a naturally
  * aligned access of these sizes is atomic and an unaligned one is still a
- * single instruction, so no alignment is required of either side: an
- * aligned guest value is never torn, whatever the buffer's alignment.
+ * single instruction, so no alignment is required of either side: a value
+ * aligned in host memory is never torn, whatever the buffer's alignment
+ * (one that straddles a cache line may be: no guarantee is made for it).
  * Elsewhere both sides must be aligned to the size (checked by the caller).
  */
 #if defined(__x86_64__) || defined(__i386__)
