@@ -835,7 +835,9 @@ VMM_MEM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written);
  * fill, copy, store, every fd-to-guest transfer, and writable mappings at
  * vmm_mem_unmap().  Reads never mark, nor do failed or zero-length writes.
  * Regions added while logging is on are logged from their first byte.  The
- * log starts clean.  Bytes that reached guest memory are marked even when
+ * log starts clean.  The call waits for an RCU grace period, so a write
+ * that raced with it and was not marked is complete and visible to a copy
+ * of guest memory made after the call returns.  Bytes that reached guest memory are marked even when
  * the call then fails (an exact fd read that hit end of file, say).
  * Returns 0, -EBUSY (already on; stop it first to change the page size),
  * -EINVAL, -ENOMEM.

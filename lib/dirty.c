@@ -205,6 +205,11 @@ VMM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem, uint64_t page_size)
 	}
 	free(fresh);
 	__atomic_store_n(&mem->dirty_page_shift, shift, __ATOMIC_RELEASE);
+	/* A write that saw no log is over, and its data visible, before the
+	 * call returns: a copy made after it sees that data, and every later
+	 * write is marked. */
+	vmm_synchronize();
+	vmm_table_free_retired(mem);
 	vdbg(mem, "dirty log on, page size 0x%llx",
 	     (unsigned long long)page_size);
 out:
