@@ -591,7 +591,8 @@ VMM_MEM_EXPORT int vmm_mem_snapshot_get(vmm_mem_t *mem,
 
 /**
  * vmm_mem_snapshot_put - drop the reference of @snap (accepts NULL).  The
- * last reference to a removed region unmaps it.  Thread-safe.
+ * last reference to a removed region unmaps it.  The caller's pointer is
+ * left dangling: set it to NULL before refreshing it again.  Thread-safe.
  */
 VMM_MEM_EXPORT void vmm_mem_snapshot_put(vmm_mem_snapshot_t *snap);
 
@@ -832,8 +833,8 @@ VMM_MEM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written);
  * with pages of @page_size bytes (0 = the host page size; otherwise a power
  * of two of at least 4096, the vhost-user log page).  Every library write
  * path marks the pages it touched after the data landed: write, write_exact,
- * fill, copy, store, every fd-to-guest transfer, and writable mappings at
- * vmm_mem_unmap().  Reads never mark, nor do failed or zero-length writes.
+ * fill, copy, store, the snapshot writes and stores, every fd-to-guest
+ * transfer, and writable mappings at vmm_mem_unmap().  Reads never mark, nor do failed or zero-length writes.
  * Regions added while logging is on are logged from their first byte.  The
  * log starts clean.  The call waits for an RCU grace period, so a write
  * that raced with it and was not marked is complete and visible to a copy
