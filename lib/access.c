@@ -205,24 +205,10 @@ scalar_move(uintptr_t d, uintptr_t s, size_t len)
 		break;
 	}
 #else
-	switch (len) {
-	case 1: *(volatile uint8_t *)d = *(volatile const uint8_t *)s; break;
-	case 2: __atomic_store_n((uint16_t *)d,
-				 __atomic_load_n((const uint16_t *)s,
-						 __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		break;
-	case 4: __atomic_store_n((uint32_t *)d,
-				 __atomic_load_n((const uint32_t *)s,
-						 __ATOMIC_RELAXED),
-				 __ATOMIC_RELAXED);
-		break;
-	default: __atomic_store_n((uint64_t *)d,
-				  __atomic_load_n((const uint64_t *)s,
-						  __ATOMIC_RELAXED),
-				  __ATOMIC_RELAXED);
-		break;
-	}
+	uint64_t v;	/* both sides aligned (checked by the caller) */
+
+	vmm_move_unit((void *)s, &v, len, true);
+	vmm_move_unit((void *)d, &v, len, false);
 #endif
 }
 

@@ -413,42 +413,43 @@ int vmm_dirty_region_init(struct vmm_mem *mem, struct vmm_region *r);
 void vmm_dirty_free(struct vmm_dirty *d);
 
 /* ---- copies ------------------------------------------------------------- */
-/* One load (@load) or store of a 2-, 4- or 8-byte value at @p, atomic when
- * @p is aligned to it, else byte by byte; *@v holds it in its first bytes. */
+/* One load (@load) or store of a 1-, 2-, 4- or 8-byte value at @p, atomic
+ * when @p is aligned to it, else byte by byte; *@v holds it in its first
+ * bytes. */
 static inline void vmm_move_unit(void *p, uint64_t *v, size_t n, bool load)
 {
-	if (!((uintptr_t)p & (n - 1))) {
-		switch (n) {
-		case 2:
-			if (load)
-				*(uint16_t *)v = __atomic_load_n(
-					(const uint16_t *)p, __ATOMIC_RELAXED);
-			else
-				__atomic_store_n((uint16_t *)p, *(uint16_t *)v,
-						 __ATOMIC_RELAXED);
-			return;
-		case 4:
-			if (load)
-				*(uint32_t *)v = __atomic_load_n(
-					(const uint32_t *)p, __ATOMIC_RELAXED);
-			else
-				__atomic_store_n((uint32_t *)p, *(uint32_t *)v,
-						 __ATOMIC_RELAXED);
-			return;
-		default:
-			if (load)
-				*v = __atomic_load_n((const uint64_t *)p,
-						     __ATOMIC_RELAXED);
-			else
-				__atomic_store_n((uint64_t *)p, *v,
-						 __ATOMIC_RELAXED);
-			return;
-		}
+	if (n == 1 || ((uintptr_t)p & (n - 1))) {
+		if (load)
+			memcpy(v, p, n);
+		else
+			memcpy(p, v, n);
+		return;
 	}
-	if (load)
-		memcpy(v, p, n);
-	else
-		memcpy(p, v, n);
+	switch (n) {
+	case 2:
+		if (load)
+			*(uint16_t *)v = __atomic_load_n((const uint16_t *)p,
+							 __ATOMIC_RELAXED);
+		else
+			__atomic_store_n((uint16_t *)p, *(uint16_t *)v,
+					 __ATOMIC_RELAXED);
+		break;
+	case 4:
+		if (load)
+			*(uint32_t *)v = __atomic_load_n((const uint32_t *)p,
+							 __ATOMIC_RELAXED);
+		else
+			__atomic_store_n((uint32_t *)p, *(uint32_t *)v,
+					 __ATOMIC_RELAXED);
+		break;
+	default:
+		if (load)
+			*v = __atomic_load_n((const uint64_t *)p,
+					     __ATOMIC_RELAXED);
+		else
+			__atomic_store_n((uint64_t *)p, *v, __ATOMIC_RELAXED);
+		break;
+	}
 }
 
 /*
@@ -473,32 +474,14 @@ static inline void vmm_copy_raw(void *dst, const void *src, size_t n)
 			vmm_move_unit(dst, &v, n, false);
 			return;
 		}
-		while (n) {
+		while (n) {	/* the largest unit aligned on both sides */
 			size_t u = (n >= 8 && !(a & 7)) ? 8 :
 				   (n >= 4 && !(a & 3)) ? 4 :
 				   (n >= 2 && !(a & 1)) ? 2 : 1;
-			switch (u) {
-			case 8:
-				__atomic_store_n((uint64_t *)d,
-					__atomic_load_n((const uint64_t *)s,
-							__ATOMIC_RELAXED),
-					__ATOMIC_RELAXED);
-				break;
-			case 4:
-				__atomic_store_n((uint32_t *)d,
-					__atomic_load_n((const uint32_t *)s,
-							__ATOMIC_RELAXED),
-					__ATOMIC_RELAXED);
-				break;
-			case 2:
-				__atomic_store_n((uint16_t *)d,
-					__atomic_load_n((const uint16_t *)s,
-							__ATOMIC_RELAXED),
-					__ATOMIC_RELAXED);
-				break;
-			default:
-				*d = *s;
-			}
+			uint64_t v;
+
+			vmm_move_unit((void *)s, &v, u, true);
+			vmm_move_unit(d, &v, u, false);
 			d += u;
 			s += u;
 			n -= u;
