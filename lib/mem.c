@@ -479,19 +479,27 @@ static int fill_info(const struct vmm_region *r,
 	return 0;
 }
 
+/* Region @index of table @t, for the handle's and a snapshot's calls
+ * (the caller checked @info and @info_size). */
+static int table_region_info(const struct vmm_table *t, unsigned int index,
+			     struct vmm_mem_region_info *info,
+			     size_t info_size)
+{
+	if (index >= t->n)
+		return -ENOENT;
+	return fill_info(t->r[index], info, info_size);
+}
+
 VMM_EXPORT int vmm_mem_region_info(vmm_mem_t *mem, unsigned int index,
 				   struct vmm_mem_region_info *info,
 				   size_t info_size)
 {
-	const struct vmm_table *t;
-	int rc = -ENOENT;
+	int rc;
 
 	if (!mem || !info || info_size < VMM_MEM_REGION_INFO_SIZE_VER0)
 		return -EINVAL;
 	vmm_read_lock();
-	t = vmm_table_get(mem);
-	if (index < t->n)
-		rc = fill_info(t->r[index], info, info_size);
+	rc = table_region_info(vmm_table_get(mem), index, info, info_size);
 	vmm_read_unlock();
 	return rc;
 }
@@ -584,13 +592,9 @@ VMM_EXPORT int vmm_mem_snapshot_region_info(const vmm_mem_snapshot_t *snap,
 					    struct vmm_mem_region_info *info,
 					    size_t info_size)
 {
-	const struct vmm_table *t = snap_table(snap);
-
-	if (!t || !info || info_size < VMM_MEM_REGION_INFO_SIZE_VER0)
+	if (!snap || !info || info_size < VMM_MEM_REGION_INFO_SIZE_VER0)
 		return -EINVAL;
-	if (index >= t->n)
-		return -ENOENT;
-	return fill_info(t->r[index], info, info_size);
+	return table_region_info(snap_table(snap), index, info, info_size);
 }
 
 VMM_EXPORT int vmm_mem_last_addr(vmm_mem_t *mem, uint64_t *last)
