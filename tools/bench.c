@@ -735,19 +735,28 @@ static uint64_t w_store_u32_release_live(uint64_t n)
 
 /* ---- the same accesses through a snapshot ---- */
 
-static uint64_t w_read_obj_u64_random(uint64_t n)
+/* read_u64_loop() on a snapshot. */
+static inline void snap_read_u64_loop(const vmm_mem_snapshot_t *sm,
+				      const uint64_t *a, uint64_t start,
+				      uint64_t n)
 {
-	const vmm_mem_snapshot_t *sm = S.sm;
-	const uint64_t *a = S.a8;
-	uint64_t i, t0 = now_ns();
+	uint64_t i;
 
 	for (i = 0; i < n; i++) {
 		uint64_t v;
 
-		CHECK(vmm_mem_snapshot_read_exact(sm, a[i & MASK], &v, 8),
+		CHECK(vmm_mem_snapshot_read_exact(sm, a[(start + i) & MASK],
+						  &v, 8),
 		      "vmm_mem_snapshot_read_exact");
 		KEEP(v);
 	}
+}
+
+static uint64_t w_read_obj_u64_random(uint64_t n)
+{
+	uint64_t t0 = now_ns();
+
+	snap_read_u64_loop(S.sm, S.a8, 0, n);
 	return now_ns() - t0;
 }
 
@@ -1171,18 +1180,7 @@ static uint64_t two_threads(void (*loop)(uint64_t start, uint64_t n),
 
 static void read_u64_part(uint64_t start, uint64_t n)
 {
-	const vmm_mem_snapshot_t *sm = S.sm;
-	const uint64_t *a = S.a8;
-	uint64_t i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t v;
-
-		CHECK(vmm_mem_snapshot_read_exact(sm, a[(start + i) & MASK],
-						  &v, 8),
-		      "vmm_mem_snapshot_read_exact");
-		KEEP(v);
-	}
+	snap_read_u64_loop(S.sm, S.a8, start, n);
 }
 
 static void read_u64_part_live(uint64_t start, uint64_t n)
