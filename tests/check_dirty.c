@@ -34,9 +34,7 @@
 
 static bool under_tsan(void)
 {
-	const char *v = getenv("VMMEM_TSAN");
-
-	return v && *v && strcmp(v, "0") != 0;
+	return tu_env_on("VMMEM_TSAN");
 }
 
 /* Number of log pages from GPA 0 to the end of memory. */

@@ -44,51 +44,11 @@
 /* Scaling and failure reporting from threads                               */
 /* ------------------------------------------------------------------------ */
 
-static unsigned long soak_factor(void)
-{
-	const char *s = getenv("VMMEM_SOAK");
-	unsigned long v;
-
-	if (!s || !*s)
-		return 1;
-	v = strtoul(s, NULL, 10);
-	return v ? v : 1;
-}
-
 static int soak_mode(void)
 {
 	const char *s = getenv("VMMEM_SOAK");
 
 	return s && *s;
-}
-
-static int tsan_mode(void)
-{
-	const char *s = getenv("VMMEM_TSAN");
-
-	return s && *s && strcmp(s, "0") != 0;
-}
-
-/* Under valgrind (VMMEM_SLOW=1) threads run one at a time and every grace
- * period is slow: a short run still covers every path. */
-static int slow_mode(void)
-{
-	const char *s = getenv("VMMEM_SLOW");
-
-	return s && *s && strcmp(s, "0") != 0;
-}
-
-/* @base iterations, times VMMEM_SOAK, divided by 3 under VMMEM_TSAN and by
- * 50 under VMMEM_SLOW. */
-static unsigned long scaled(unsigned long base)
-{
-	unsigned long n = base * soak_factor();
-
-	if (tsan_mode())
-		n /= 3;
-	if (slow_mode())
-		n /= 50;
-	return n ? n : 1;
 }
 
 /*
@@ -500,7 +460,7 @@ START_TEST(stress_readers_vs_hotplug)
 	struct stress st;
 	struct reader rd[NREADERS];
 	struct writer wh, wb;
-	unsigned long cycles = scaled(3000);
+	unsigned long cycles = tu_scaled(3000);
 	unsigned int i;
 	int fds0;
 
@@ -561,7 +521,7 @@ START_TEST(stress_readers_vs_hotplug)
 	 * (VMMEM_SLOW): it runs one thread at a time, so whether a reader ever
 	 * ran while the region was present depends on its scheduler, and
 	 * that run is there to find memory errors, not to prove the race. */
-	if (!slow_mode()) {
+	if (!tu_env_on("VMMEM_SLOW")) {
 		ck_assert_uint_gt(atomic_load(&st.h_seen) +
 					  atomic_load(&st.b_seen), 0);
 		ck_assert_uint_gt(atomic_load(&st.h_missed) +
@@ -636,7 +596,7 @@ static void *shifter_main(void *arg)
 START_TEST(scalar_writes_while_indices_shift)
 {
 	struct shifter sh = { 0 };
-	unsigned long i, n = scaled(200000);
+	unsigned long i, n = tu_scaled(200000);
 	uint64_t bm[1], v = 0;
 	pthread_t t;
 
@@ -741,7 +701,7 @@ START_TEST(add_contest_serialised)
 
 	fail_reset();
 	memset(&c, 0, sizeof(c));
-	c.iters = scaled(1000);
+	c.iters = tu_scaled(1000);
 	c.fd = memfd_with(hp, H_SIZE);
 	ck_assert_int_eq(vmm_mem_new(&c.m), 0);
 	ck_assert_int_eq(tu_add_anon(c.m, S_GPA, S_SIZE, 0), 0);
@@ -1043,7 +1003,7 @@ START_TEST(ref_unref_storm)
 	for (i = 0; i < 4; i++) {
 		s[i].mine = vmm_mem_ref(m);
 		ck_assert_ptr_eq(s[i].mine, m);
-		s[i].iters = scaled(50000);
+		s[i].iters = tu_scaled(50000);
 		memcpy(&s[i].want, hp + 0x100, 8);
 	}
 	for (i = 0; i < 4; i++)
@@ -1232,7 +1192,7 @@ static void *toggle_log_fn(void *arg)
 START_TEST(log_fn_changed_while_logging)
 {
 	struct log_toggle t = { .stop = 0 };
-	unsigned long i, n = scaled(20000);
+	unsigned long i, n = tu_scaled(20000);
 	pthread_t th;
 
 	ck_assert_int_eq(vmm_mem_new(&t.m), 0);

@@ -21,24 +21,6 @@
 
 #define PS UINT64_C(0x1000)
 
-static int env_on(const char *name)
-{
-	const char *s = getenv(name);
-
-	return s && *s && strcmp(s, "0") != 0;
-}
-
-/* Stress iterations: fewer under TSan (VMMEM_TSAN) and valgrind
- * (VMMEM_SLOW). */
-static unsigned long scaled(unsigned long base)
-{
-	if (env_on("VMMEM_TSAN"))
-		base /= 4;
-	if (env_on("VMMEM_SLOW"))
-		base /= 50;
-	return base ? base : 1;
-}
-
 /*
  * The layout of the differential tests: two adjacent regions, a hole, a
  * read-only region, and a region whose GPA is not aligned like its host
@@ -633,7 +615,7 @@ START_TEST(snapshots_while_regions_come_and_go)
 	const struct vmm_mem_range r0 = { 0x0, 0x10000 };
 	struct churn c = { .m = tu_mem_anon(&r0, 1) };
 	pthread_t th[2];
-	unsigned long k, rounds = scaled(5000);
+	unsigned long k, rounds = tu_scaled(5000);
 	static uint64_t fill[HOT_SIZE / 2 / 8];
 	uint64_t v = STABLE_VALUE;
 	int fds = tu_count_fds(), maps = tu_count_maps(TU_MEMFD_MAPS);

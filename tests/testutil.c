@@ -218,3 +218,23 @@ int tu_count_maps(const char *needle)
 	fclose(f);
 	return n;
 }
+
+int tu_env_on(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s && *s && strcmp(s, "0") != 0;
+}
+
+unsigned long tu_scaled(unsigned long base)
+{
+	const char *soak = getenv("VMMEM_SOAK");
+	unsigned long f = soak && *soak ? strtoul(soak, NULL, 10) : 1;
+	unsigned long n = base * (f ? f : 1);
+
+	if (tu_env_on("VMMEM_TSAN"))
+		n /= 3;
+	if (tu_env_on("VMMEM_SLOW"))
+		n /= 50;
+	return n ? n : 1;
+}

@@ -47,6 +47,11 @@ int tu_run(Suite *s);
 char tu_thread_state(pid_t tid);
 /* xorshift64: the next pseudo-random number of state *@s (non-zero). */
 uint64_t tu_xorshift(uint64_t *s);
+/* 1 if environment variable @name is set, non-empty and not "0". */
+int tu_env_on(const char *name);
+/* Stress iterations: @base times VMMEM_SOAK (a count, default 1), divided
+ * by 3 under VMMEM_TSAN and by 50 under VMMEM_SLOW (valgrind); at least 1. */
+unsigned long tu_scaled(unsigned long base);
 
 #define TU_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
