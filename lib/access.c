@@ -140,7 +140,7 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 	i = vmm_find(t, gpa);
 	if (likely(i >= 0)) {
 		r = t->r[i];
-		if (likely(len - 1 <= t->slot[i].last - gpa) &&
+		if (likely(len <= t->slot[i].size - (gpa - t->start[i])) &&
 		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
 			copy_one(r, gpa, buf, len, to_guest);
 			vmm_read_unlock();
@@ -157,18 +157,27 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
  * index means another region; or a snapshot's): the host address of
  * [@gpa, @gpa + @len) in *@h and its region in *@reg, when the range lies
  * inside one region; else false (the slow path then finds the error).
- * Inside one region also means gpa + len does not wrap.
+ * Inside one region also means gpa + len does not wrap.  A scalar (@len
+ * at most 8) is checked against nscalar alone, so one of the last 7 bytes
+ * of a region takes the slow path, with the same result.
  */
 static inline __attribute__((always_inline)) bool
-fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, uintptr_t *h,
-	  struct vmm_region **reg)
+fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, bool scalar,
+	  uintptr_t *h, struct vmm_region **reg)
 {
-	ssize_t i = vmm_find(t, gpa);
+	ssize_t i = vmm_candidate(t, gpa);
+	const struct vmm_slot *sl;
+	uint64_t off;
 
-	if (unlikely(i < 0 || len - 1 > t->slot[i].last - gpa))
+	if (unlikely(i < 0))
 		return false;
-	*reg = t->r[i];
-	*h = (uintptr_t)gpa + t->slot[i].hoff;
+	sl = &t->slot[i];
+	off = gpa - t->start[i];
+	if (scalar ? unlikely(off >= sl->nscalar) :
+		     unlikely(off >= sl->size || len > sl->size - off))
+		return false;
+	*reg = sl->r;
+	*h = (uintptr_t)gpa + sl->hoff;
 	return true;
 }
 
@@ -292,7 +301,8 @@ rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
 		return rw_exact_any(src, live, gpa, buf, len, to_guest);
 	if (live)
 		vmm_read_lock();
-	if (unlikely(!fast_host(src_table(src, live), gpa, len, &h, &r)))
+	if (unlikely(!fast_host(src_table(src, live), gpa, len, scalar, &h,
+				&r)))
 		goto other;
 	if (scalar ? !VMM_UNALIGNED_SCALARS &&
 			     unlikely((h | (uintptr_t)buf) & (len - 1)) :
@@ -673,7 +683,7 @@ store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 		if (live)                                                     \
 			vmm_read_lock();                                      \
 		if (unlikely(!fast_host(src_table(src, live), gpa,            \
-					sizeof(type), &h, &r) ||              \
+					sizeof(type), true, &h, &r) ||        \
 			     (h & (sizeof(type) - 1)))) {                     \
 			if (live)                                             \
 				vmm_read_unlock();                            \
@@ -708,7 +718,7 @@ LOAD_FIXED(sload_8, uint64_t, false)
 		if (live)                                                     \
 			vmm_read_lock();                                      \
 		if (unlikely(!fast_host(src_table(src, live), gpa,            \
-					sizeof(type), &h, &r) ||              \
+					sizeof(type), true, &h, &r) ||        \
 			     (h & (sizeof(type) - 1)) ||                      \
 			     (r->flags & VMM_MEM_REGION_READONLY))) {         \
 			if (live)                                             \

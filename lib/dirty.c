@@ -129,7 +129,7 @@ static size_t first_at_or_after(const struct vmm_table *t, uint64_t gpa)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->slot[mid].last < gpa)
+		if (t->r[mid]->last < gpa)
 			lo = mid + 1;
 		else
 			hi = mid;

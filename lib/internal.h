@@ -129,17 +129,23 @@ struct vmm_region {
 };
 
 /*
- * What an access needs of region i, next to each other: its last byte and
- * the distance from a GPA to its host address (hva = gpa + hoff, modulo
- * 2^64).  Every region in a table has a host address: types mapped on
- * demand (none today) would need their own entry in the fast paths.
+ * What an access needs of region i, next to each other: its size, the
+ * distance from a GPA to its host address (hva = gpa + hoff, modulo 2^64),
+ * how many offsets leave room for 8 bytes (the scalar fast paths' single
+ * bound check) and the region.  Every region in a table has a host
+ * address: types mapped on demand (none today) would need their own entry
+ * in the fast paths.  The padding after the n entries is zero: size 0
+ * matches no GPA.
  */
 struct vmm_slot {
-	uint64_t last;		/* inclusive */
+	uint64_t size;
 	uintptr_t hoff;		/* (uintptr_t)hva - gpa */
+	uint64_t nscalar;	/* size - 7, or 0 below 8 bytes */
+	struct vmm_region *r;
 };
 
-/* The start array has at least this many entries (UINT64_MAX after n). */
+/* The start and slot arrays have this many entries after the n regions'
+ * (starts UINT64_MAX, slots zero). */
 #define VMM_TABLE_PAD 4
 
 /*
@@ -157,7 +163,7 @@ struct vmm_table {
 	unsigned long refcnt;	/* atomic: the handle's, the snapshots' */
 	size_t n;
 	uint64_t *start;	/* n entries, ascending, then padding */
-	struct vmm_slot *slot;	/* n entries */
+	struct vmm_slot *slot;	/* n entries, then padding */
 	struct vmm_region **r;	/* n entries */
 	uint64_t span;		/* last byte of the last region - start[0] */
 	unsigned int bshift;
@@ -236,58 +242,63 @@ static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
 }
 
 /*
- * Index of the region holding @gpa, or -1.  Inside an RCU read section (or
- * on a snapshot's table).
+ * The only index whose region can hold @gpa, or -1 (none can).  Inside an
+ * RCU read section (or on a snapshot's table).  The index is below
+ * n + VMM_TABLE_PAD but may be a padding entry, and its region need not
+ * hold @gpa: callers check gpa - start against the slot (vmm_find()).
  *
  * Up to 4 regions, the usual PC layout, the index is the count of region
- * starts <= @gpa: three independent compares, no loop.  Above that, the
- * bucket index gives one to three candidates for nearly every layout (their
- * starts are counted the same way), and a branch-free binary search over
- * the candidates covers crowded buckets.  No per-thread "last region" hint:
- * a guest spreads device accesses over its regions, and a missed hint
- * costs a misprediction on most lookups.
+ * starts <= @gpa: three independent compares, no loop (the padding's
+ * UINT64_MAX starts are counted only for the GPA UINT64_MAX, which no
+ * region holds, and land on zero-size padding slots).  Above that, the
+ * bucket index gives one to three candidates for nearly every layout
+ * (their starts are counted the same way), and a branch-free binary search
+ * over the candidates covers crowded buckets.  No per-thread "last region"
+ * hint: a guest spreads device accesses over its regions, and a missed
+ * hint costs a misprediction on most lookups.
  */
-static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
+static inline ssize_t vmm_candidate(const struct vmm_table *t, uint64_t gpa)
 {
 	const uint64_t *s = t->start;
-	size_t n = t->n, base = 0;
+	size_t n = t->n, base;
+	uint64_t off;
+	const uint32_t *bk;
+	size_t hi;
 
-	if (likely(n - 1 < VMM_TABLE_PAD)) {
-		/* 1 to 4 regions: the array is padded with UINT64_MAX, which
-		 * only the GPA UINT64_MAX itself can count; clamp for it */
-		base = (s[1] <= gpa) + (s[2] <= gpa) + (s[3] <= gpa);
-		if (base > t->n - 1)
-			base = t->n - 1;
-	} else if (unlikely(n == 0)) {
+	if (likely(n <= VMM_TABLE_PAD))	/* 0 to 4 regions */
+		return (ssize_t)((size_t)(s[1] <= gpa) +
+				 (size_t)(s[2] <= gpa) +
+				 (size_t)(s[3] <= gpa));
+	off = gpa - s[0];
+	if (unlikely(off > t->span))	/* below or above them all */
 		return -1;
+	bk = t->bucket + (off >> t->bshift);
+	base = bk[0];
+	hi = bk[1];
+	if (likely(hi - base <= 2)) {
+		/* starts past hi are above @gpa (or padding) */
+		base += (s[base + 1] <= gpa) + (s[base + 2] <= gpa);
 	} else {
-		uint64_t off = gpa - s[0];
-		const uint32_t *bk;
-		size_t hi;
+		n = hi - base + 1;
+		while (n > 1) {
+			size_t half = n / 2;
 
-		if (unlikely(off > t->span))	/* below or above them all */
-			return -1;
-		bk = t->bucket + (off >> t->bshift);
-		base = bk[0];
-		hi = bk[1];
-		if (likely(hi - base <= 2)) {
-			/* starts past hi are above @gpa; the padding covers
-			 * base + 2 >= n */
-			base += (s[base + 1] <= gpa) + (s[base + 2] <= gpa);
-		} else {
-			n = hi - base + 1;
-			while (n > 1) {
-				size_t half = n / 2;
-
-				base += half & -(size_t)(s[base + half] <= gpa);
-				n -= half;
-			}
+			base += half & -(size_t)(s[base + half] <= gpa);
+			n -= half;
 		}
 	}
-	/* gpa in [start, last]: one unsigned compare */
-	if (unlikely(gpa - s[base] > t->slot[base].last - s[base]))
-		return -1;
 	return (ssize_t)base;
+}
+
+/* Index of the region holding @gpa, or -1.  As vmm_candidate(). */
+static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
+{
+	ssize_t i = vmm_candidate(t, gpa);
+
+	/* gpa in [start, start + size): one unsigned compare */
+	if (unlikely(i < 0 || gpa - t->start[i] >= t->slot[i].size))
+		return -1;
+	return i;
 }
 
 /*

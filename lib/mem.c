@@ -80,8 +80,8 @@ struct vmm_table *vmm_table_alloc(size_t n)
 		return NULL;
 	t->refcnt = 1;
 	t->n = n;
-	t->slot = (struct vmm_slot *)(t + 1);
-	t->r = (struct vmm_region **)(t->slot + n);
+	t->slot = (struct vmm_slot *)(t + 1);	/* padding stays zero */
+	t->r = (struct vmm_region **)(t->slot + n + VMM_TABLE_PAD);
 	t->start = (uint64_t *)(t->r + n);
 	t->bucket = (uint32_t *)(t->start + n + VMM_TABLE_PAD);
 	for (i = n; i < n + VMM_TABLE_PAD; i++)
@@ -109,7 +109,7 @@ void vmm_table_index(struct vmm_table *t)
 	if (n <= VMM_TABLE_PAD)
 		return;
 	first = t->start[0];
-	t->span = t->slot[n - 1].last - first;
+	t->span = t->r[n - 1]->last - first;
 	/* the smallest bucket size that needs no more buckets than allowed
 	 * (the space holds VMM_BUCKETS_PER_REGION * (n + VMM_TABLE_PAD)
 	 * entries, nb + 1 of which are used) */
@@ -120,7 +120,7 @@ void vmm_table_index(struct vmm_table *t)
 	for (b = 0; b < nb; b++) {
 		uint64_t from = first + ((uint64_t)b << t->bshift);
 
-		while (t->slot[i].last < from)	/* i < n - 1: see span */
+		while (t->r[i]->last < from)	/* i < n - 1: see span */
 			i++;
 		t->bucket[b] = (uint32_t)i;
 	}
@@ -132,8 +132,10 @@ void vmm_table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
 	vmm_region_get(r);
 	t->r[i] = r;
 	t->start[i] = r->gpa;
-	t->slot[i].last = r->last;
+	t->slot[i].size = r->size;
 	t->slot[i].hoff = (uintptr_t)r->hva - (uintptr_t)r->gpa;
+	t->slot[i].nscalar = r->size >= 8 ? r->size - 7 : 0;
+	t->slot[i].r = r;
 }
 
 void vmm_table_free_retired(struct vmm_mem *mem)
@@ -180,13 +182,13 @@ int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 	size_t i, pos = 0;
 
 	for (i = 0; i < old->n; i++) {
-		if (old->start[i] <= r->last && r->gpa <= old->slot[i].last) {
+		if (old->start[i] <= r->last && r->gpa <= old->r[i]->last) {
 			verr(mem, "region [0x%llx, 0x%llx] overlaps region "
 			     "[0x%llx, 0x%llx]",
 			     (unsigned long long)r->gpa,
 			     (unsigned long long)r->last,
 			     (unsigned long long)old->start[i],
-			     (unsigned long long)old->slot[i].last);
+			     (unsigned long long)old->r[i]->last);
 			return -EEXIST;
 		}
 		if (old->start[i] < r->gpa)
@@ -607,7 +609,7 @@ VMM_EXPORT int vmm_mem_last_addr(vmm_mem_t *mem, uint64_t *last)
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	if (t->n) {
-		*last = t->slot[t->n - 1].last;
+		*last = t->r[t->n - 1]->last;
 		rc = 0;
 	}
 	vmm_read_unlock();
