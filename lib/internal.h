@@ -366,11 +366,11 @@ static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
 void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
 
 /*
- * Mark [gpa, gpa + len) in bitmap @d, after the data landed.  A page whose
- * bit is already set costs one plain load and no locked read-modify-write:
- * on x86 a locked instruction waits until the guest data store before it
- * has completed, which serialises back-to-back writes on their cache and
- * TLB misses.
+ * Mark [gpa, gpa + len), inside the bitmap's region, in bitmap @d, after
+ * the data landed.  A page whose bit is already set costs one plain load
+ * and no locked read-modify-write: on x86 a locked instruction waits until
+ * the guest data store before it has completed, which serialises
+ * back-to-back writes on their cache and TLB misses.
  *
  * Skipping is safe because a harvest that clears bits waits for an RCU
  * grace period before it returns (see vmm_mem_dirty_log_get()).  A writer
@@ -391,9 +391,10 @@ static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 
 	if (!len)
 		return;
+	/* [gpa, gpa + len) lies in the bitmap's region (every caller has
+	 * checked it against the region), so its pages are in the bitmap */
 	p = gpa >> d->page_shift;
-	if (unlikely(p != (gpa + (len - 1)) >> d->page_shift ||
-		     p < d->first_page || p - d->first_page >= d->npages)) {
+	if (unlikely(p != (gpa + (len - 1)) >> d->page_shift)) {
 		vmm_dirty_set(d, gpa, len);	/* several pages */
 		return;
 	}
