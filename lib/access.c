@@ -123,6 +123,53 @@ rw_exact_slow(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 	return i < 0 ? (int)i : 0;
 }
 
+/*
+ * A snapshot's write to a logged region.  The region cannot go away, and
+ * neither can its bitmaps (kept until the region is freed), so the mark
+ * needs no read-side section when the harvest's grace period sends
+ * membarrier() to this thread (see vmm_mark_d()).  Otherwise it runs inside
+ * a section: the data landed before it began, so a harvest that waits for
+ * a grace period after clearing still sees it.
+ */
+static __attribute__((noinline)) void snap_mark_locked(struct vmm_region *r,
+						       uint64_t gpa,
+						       size_t len)
+{
+	vmm_read_lock();
+	vmm_mark(r, gpa, len);
+	vmm_read_unlock();
+}
+
+static inline __attribute__((always_inline)) void
+snap_mark(struct vmm_region *r, uint64_t gpa, size_t len)
+{
+	struct vmm_dirty *d = __atomic_load_n(&r->dirty, __ATOMIC_ACQUIRE);
+
+	if (likely(!d))
+		return;
+	if (likely(urcu_bp_has_sys_membarrier && urcu_bp_reader))
+		vmm_mark_d(d, gpa, len);
+	else
+		snap_mark_locked(r, gpa, len);
+}
+
+/* An access inside one region is done: mark a write, and leave the read
+ * side on a handle. */
+static inline __attribute__((always_inline)) int
+rw_done(struct vmm_region *r, bool live, uint64_t gpa, size_t len,
+	bool to_guest)
+{
+	if (!live) {
+		if (to_guest)
+			snap_mark(r, gpa, len);
+		return 0;
+	}
+	if (to_guest)
+		vmm_mark(r, gpa, len);
+	vmm_read_unlock();
+	return 0;
+}
+
 /* Any exact access with valid arguments inside one region; the rest goes on
  * to rw_exact_slow().  Out of line, below the small fast path. */
 static __attribute__((noinline)) int
@@ -135,19 +182,25 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 
 	if (unlikely(!src || !buf || len == 0 || vmm_wraps(gpa, len)))
 		return rw_exact_slow(src, live, gpa, buf, len, to_guest);
-	vmm_read_lock();
+	if (live)	/* a snapshot's table and regions stay without it */
+		vmm_read_lock();
 	t = src_table(src, live);
 	i = vmm_find(t, gpa);
 	if (likely(i >= 0)) {
 		r = t->r[i];
 		if (likely(len <= t->slot[i].size - (gpa - t->start[i])) &&
 		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
-			copy_one(r, gpa, buf, len, to_guest);
-			vmm_read_unlock();
-			return 0;
+			uint8_t *h = r->hva + (gpa - r->gpa);
+
+			if (to_guest)
+				vmm_copy(h, buf, len);
+			else
+				vmm_copy(buf, h, len);
+			return rw_done(r, live, gpa, len, to_guest);
 		}
 	}
-	vmm_read_unlock();
+	if (live)
+		vmm_read_unlock();
 	return rw_exact_slow(src, live, gpa, buf, len, to_guest);
 }
 
@@ -253,36 +306,6 @@ static inline void copy_mid(uint8_t *d, const uint8_t *s, size_t n)
 }
 
 /*
- * A snapshot's write to a logged region.  The region cannot go away, and
- * neither can its bitmaps (kept until the region is freed), so the mark
- * needs no read-side section when the harvest's grace period sends
- * membarrier() to this thread (see vmm_mark_d()).  Otherwise it runs inside
- * a section: the data landed before it began, so a harvest that waits for
- * a grace period after clearing still sees it.
- */
-static __attribute__((noinline)) void snap_mark_locked(struct vmm_region *r,
-						       uint64_t gpa,
-						       size_t len)
-{
-	vmm_read_lock();
-	vmm_mark(r, gpa, len);
-	vmm_read_unlock();
-}
-
-static inline __attribute__((always_inline)) void
-snap_mark(struct vmm_region *r, uint64_t gpa, size_t len)
-{
-	struct vmm_dirty *d = __atomic_load_n(&r->dirty, __ATOMIC_ACQUIRE);
-
-	if (likely(!d))
-		return;
-	if (likely(urcu_bp_has_sys_membarrier && urcu_bp_reader))
-		vmm_mark_d(d, gpa, len);
-	else
-		snap_mark_locked(r, gpa, len);
-}
-
-/*
  * The paths of a device model's small accesses, inside one region; no call
  * is made, so the functions built from this need no stack frame.
  * @scalar: 1, 2, 4 or 8 bytes, the host address and the caller's buffer
@@ -323,15 +346,7 @@ rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
 		scalar_move((uintptr_t)buf, h, len);
 	}
 	vmm_guest_end();
-	if (!live) {
-		if (to_guest)
-			snap_mark(r, gpa, len);
-		return 0;
-	}
-	if (to_guest)
-		vmm_mark(r, gpa, len);
-	vmm_read_unlock();
-	return 0;
+	return rw_done(r, live, gpa, len, to_guest);
 other:
 	if (live)
 		vmm_read_unlock();
