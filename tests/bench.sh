@@ -20,7 +20,8 @@ for name in read_obj_u64_random write_obj_u64_random read_obj_u64_same \
 	write_slice_4KiB_dirty write_obj_u64_random_dirty 'read_from_file_[0-9]+MiB' \
 	baseline_memcpy_4KiB baseline_memcpy_1MiB baseline_rawptr_u64_read_same \
 	baseline_rawptr_u64_read_random baseline_rawptr_read_4KiB_random \
-	baseline_rawptr_read_1MiB_random baseline_rawptr_write_4KiB_random \
+	baseline_rawptr_read_1MiB_random baseline_rawptr_u32_store_random \
+	baseline_rawptr_write_4KiB_random \
 	baseline_rawptr_write_1MiB_random baseline_maskedptr_u64_read_random \
 	baseline_maskedptr_read_4KiB_random baseline_maskedptr_write_4KiB_random \
 	'baseline_read_file_[0-9]+MiB' \
