@@ -665,7 +665,9 @@ static Suite *snapshot_suite(void)
 	Suite *s = suite_create("snapshot");
 	TCase *tc;
 
+	/* thousands of copies of up to 36 KiB per case: seconds under TSan */
 	tc = tcase_create("same as the handle");
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, read_exact_matches_handle);
 	tcase_add_test(tc, write_exact_matches_handle);
 	tcase_add_test(tc, atomics_match_handle);
@@ -674,6 +676,7 @@ static Suite *snapshot_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hot-plug");
+	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, removed_region_lives_until_put, 0, 2);
 	tcase_add_test(tc, added_region_not_in_snapshot);
 	tcase_add_test(tc, refresh);
