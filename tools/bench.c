@@ -584,33 +584,69 @@ static uint64_t w_read_obj_u64_same_live(uint64_t n)
 	return now_ns() - t0;
 }
 
-static uint64_t w_read_slice_64B_live(uint64_t n)
+/*
+ * The loops that a snapshot row shares with its _live twin: @src is the
+ * snapshot or, with @live, the handle.  @live is a constant in every call,
+ * so each row compiles to a direct call of its own function.
+ */
+static inline __attribute__((always_inline)) uint64_t
+read_slice_loop(const void *src, bool live, const uint64_t *a, uint8_t *buf,
+		size_t len, uint64_t n)
 {
-	vmm_mem_t *gm = S.gm;
-	const uint64_t *a = S.a64;
 	uint64_t i, t0 = now_ns();
-	uint8_t buf[64];
 
 	for (i = 0; i < n; i++) {
-		CHECK(vmm_mem_read_exact(gm, a[i & MASK], buf, sizeof(buf)),
-		      "vmm_mem_read_exact");
+		CHECK(live ? vmm_mem_read_exact((vmm_mem_t *)src, a[i & MASK],
+						buf, len) :
+			     vmm_mem_snapshot_read_exact(src, a[i & MASK], buf,
+							 len),
+		      live ? "vmm_mem_read_exact" :
+			     "vmm_mem_snapshot_read_exact");
 		KEEP_MEM(buf);
 	}
 	return now_ns() - t0;
 }
 
-static inline uint64_t read_slice_loop(const vmm_mem_snapshot_t *sm,
-				       const uint64_t *a, uint8_t *buf,
-				       size_t len, uint64_t n)
+static inline __attribute__((always_inline)) uint64_t
+load_u32_loop(const void *src, bool live, uint64_t n)
 {
+	const uint64_t *a = S.a4;
 	uint64_t i, t0 = now_ns();
 
 	for (i = 0; i < n; i++) {
-		CHECK(vmm_mem_snapshot_read_exact(sm, a[i & MASK], buf, len),
-		      "vmm_mem_snapshot_read_exact");
-		KEEP_MEM(buf);
+		uint64_t v;
+
+		CHECK(live ? vmm_mem_load((vmm_mem_t *)src, a[i & MASK], 4, &v,
+					  VMM_MEM_ORDER_ACQUIRE) :
+			     vmm_mem_snapshot_load(src, a[i & MASK], 4, &v,
+						   VMM_MEM_ORDER_ACQUIRE),
+		      live ? "vmm_mem_load" : "vmm_mem_snapshot_load");
+		KEEP(v);
 	}
 	return now_ns() - t0;
+}
+
+static inline __attribute__((always_inline)) uint64_t
+store_u32_loop(const void *src, bool live, uint64_t n)
+{
+	const uint64_t *a = S.a4;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++)
+		CHECK(live ? vmm_mem_store((vmm_mem_t *)src, a[i & MASK], 4,
+					   (uint32_t)i, VMM_MEM_ORDER_RELEASE) :
+			     vmm_mem_snapshot_store(src, a[i & MASK], 4,
+						    (uint32_t)i,
+						    VMM_MEM_ORDER_RELEASE),
+		      live ? "vmm_mem_store" : "vmm_mem_snapshot_store");
+	return now_ns() - t0;
+}
+
+static uint64_t w_read_slice_64B_live(uint64_t n)
+{
+	uint8_t buf[64];
+
+	return read_slice_loop(S.gm, true, S.a64, buf, sizeof(buf), n);
 }
 
 static inline uint64_t write_slice_loop(const vmm_mem_snapshot_t *sm,
@@ -631,22 +667,12 @@ static inline uint64_t write_slice_loop(const vmm_mem_snapshot_t *sm,
 
 static uint64_t w_read_slice_4KiB(uint64_t n)
 {
-	return read_slice_loop(S.sm, S.a4k, S.buf4k, 4096, n);
+	return read_slice_loop(S.sm, false, S.a4k, S.buf4k, 4096, n);
 }
 
 static uint64_t w_read_slice_4KiB_live(uint64_t n)
 {
-	vmm_mem_t *gm = S.gm;
-	const uint64_t *a = S.a4k;
-	uint8_t *buf = S.buf4k;
-	uint64_t i, t0 = now_ns();
-
-	for (i = 0; i < n; i++) {
-		CHECK(vmm_mem_read_exact(gm, a[i & MASK], buf, 4096),
-		      "vmm_mem_read_exact");
-		KEEP_MEM(buf);
-	}
-	return now_ns() - t0;
+	return read_slice_loop(S.gm, true, S.a4k, S.buf4k, 4096, n);
 }
 
 static uint64_t w_write_slice_4KiB(uint64_t n)
@@ -656,7 +682,7 @@ static uint64_t w_write_slice_4KiB(uint64_t n)
 
 static uint64_t w_read_slice_1MiB(uint64_t n)
 {
-	return read_slice_loop(S.sm, S.a1m, S.buf1m, MIB, n);
+	return read_slice_loop(S.sm, false, S.a1m, S.buf1m, MIB, n);
 }
 
 static uint64_t w_write_slice_1MiB(uint64_t n)
@@ -729,32 +755,12 @@ static uint64_t w_find_region_random_256_live(uint64_t n)
 
 static uint64_t w_load_u32_acquire_live(uint64_t n)
 {
-	vmm_mem_t *gm = S.gm;
-	const uint64_t *a = S.a4;
-	uint64_t i, t0 = now_ns();
-
-	for (i = 0; i < n; i++) {
-		uint64_t v;
-
-		CHECK(vmm_mem_load(gm, a[i & MASK], 4, &v,
-				   VMM_MEM_ORDER_ACQUIRE),
-		      "vmm_mem_load");
-		KEEP(v);
-	}
-	return now_ns() - t0;
+	return load_u32_loop(S.gm, true, n);
 }
 
 static uint64_t w_store_u32_release_live(uint64_t n)
 {
-	vmm_mem_t *gm = S.gm;
-	const uint64_t *a = S.a4;
-	uint64_t i, t0 = now_ns();
-
-	for (i = 0; i < n; i++)
-		CHECK(vmm_mem_store(gm, a[i & MASK], 4, (uint32_t)i,
-				    VMM_MEM_ORDER_RELEASE),
-		      "vmm_mem_store");
-	return now_ns() - t0;
+	return store_u32_loop(S.gm, true, n);
 }
 
 /* ---- the same accesses through a snapshot ---- */
@@ -824,18 +830,9 @@ static uint64_t w_read_obj_u64_same(uint64_t n)
 
 static uint64_t w_read_slice_64B(uint64_t n)
 {
-	const vmm_mem_snapshot_t *sm = S.sm;
-	const uint64_t *a = S.a64;
-	uint64_t i, t0 = now_ns();
 	uint8_t buf[64];
 
-	for (i = 0; i < n; i++) {
-		CHECK(vmm_mem_snapshot_read_exact(sm, a[i & MASK], buf,
-						  sizeof(buf)),
-		      "vmm_mem_snapshot_read_exact");
-		KEEP_MEM(buf);
-	}
-	return now_ns() - t0;
+	return read_slice_loop(S.sm, false, S.a64, buf, sizeof(buf), n);
 }
 
 /* find_region hands back the region: here its index in the snapshot,
@@ -867,32 +864,12 @@ static uint64_t w_find_region_random_256(uint64_t n)
 
 static uint64_t w_load_u32_acquire(uint64_t n)
 {
-	const vmm_mem_snapshot_t *sm = S.sm;
-	const uint64_t *a = S.a4;
-	uint64_t i, t0 = now_ns();
-
-	for (i = 0; i < n; i++) {
-		uint64_t v;
-
-		CHECK(vmm_mem_snapshot_load(sm, a[i & MASK], 4, &v,
-					    VMM_MEM_ORDER_ACQUIRE),
-		      "vmm_mem_snapshot_load");
-		KEEP(v);
-	}
-	return now_ns() - t0;
+	return load_u32_loop(S.sm, false, n);
 }
 
 static uint64_t w_store_u32_release(uint64_t n)
 {
-	const vmm_mem_snapshot_t *sm = S.sm;
-	const uint64_t *a = S.a4;
-	uint64_t i, t0 = now_ns();
-
-	for (i = 0; i < n; i++)
-		CHECK(vmm_mem_snapshot_store(sm, a[i & MASK], 4, (uint32_t)i,
-					     VMM_MEM_ORDER_RELEASE),
-		      "vmm_mem_snapshot_store");
-	return now_ns() - t0;
+	return store_u32_loop(S.sm, false, n);
 }
 
 static uint64_t w_write_slice_4KiB_dirty(uint64_t n)
