@@ -29,7 +29,7 @@ static void copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 		       uint8_t *buf, uint64_t len, bool to_guest)
 {
 	while (len) {
-		struct vmm_region *r = t->r[i++];
+		struct vmm_region *r = t->slot[i++].r;
 		uint64_t n = MIN(len, r->last - gpa + 1);
 
 		copy_one(r, gpa, buf, n, to_guest);
@@ -71,7 +71,7 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		vmm_read_unlock();
 		return -EFAULT;
 	}
-	r = t->r[i];
+	r = t->slot[i].r;
 	if (to_guest && unlikely(r->flags & VMM_MEM_REGION_READONLY)) {
 		vmm_read_unlock();
 		return -EACCES;
@@ -187,7 +187,7 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 	t = src_table(src, live);
 	i = vmm_find(t, gpa);
 	if (likely(i >= 0)) {
-		r = t->r[i];
+		r = t->slot[i].r;
 		if (likely(len <= t->slot[i].size - (gpa - t->start[i])) &&
 		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
 			uint8_t *h = r->hva + (gpa - r->gpa);
@@ -454,7 +454,7 @@ VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
 	i = vmm_range_check(t, gpa, len, true);
 	if (i >= 0) {
 		while (len) {
-			struct vmm_region *r = t->r[i++];
+			struct vmm_region *r = t->slot[i++].r;
 			uint64_t n = MIN(len, r->last - gpa + 1);
 
 			vmm_guest_begin();
@@ -474,7 +474,7 @@ static uint8_t *host_of(const struct vmm_table *t, uint64_t gpa,
 			uint64_t *left, struct vmm_region **reg)
 {
 	ssize_t i = vmm_find(t, gpa);
-	struct vmm_region *r = t->r[i];
+	struct vmm_region *r = t->slot[i].r;
 
 	*left = r->last - gpa + 1;
 	*reg = r;
@@ -528,8 +528,8 @@ VMM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa, uint64_t src_gpa,
 			ssize_t di = vmm_find(t, dst_gpa + end - 1);
 			ssize_t si = vmm_find(t, src_gpa + end - 1);
 
-			dr = t->r[di];
-			sr = t->r[si];
+			dr = t->slot[di].r;
+			sr = t->slot[si].r;
 			dn = dst_gpa + end - dr->gpa;	/* bytes down to start */
 			sn = src_gpa + end - sr->gpa;
 			n = MIN(MIN(dn, sn), end);
@@ -559,7 +559,7 @@ static int atomic_target(const struct vmm_table *t, uint64_t gpa,
 
 	if (i < 0)
 		return -EFAULT;
-	r = t->r[i];
+	r = t->slot[i].r;
 	if (size - 1 > r->last - gpa)
 		return -EINVAL;	/* would span two regions or the end */
 	if (!r->hva)
@@ -840,7 +840,7 @@ VMM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
 		return -EFAULT;
 	}
 	while (len) {
-		const struct vmm_region *r = t->r[i++];
+		const struct vmm_region *r = t->slot[i++].r;
 		uint64_t c = MIN(len, r->last - gpa + 1);
 
 		if (!r->hva) {

@@ -129,7 +129,7 @@ static size_t first_at_or_after(const struct vmm_table *t, uint64_t gpa)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->r[mid]->last < gpa)
+		if (t->slot[mid].r->last < gpa)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -143,7 +143,7 @@ void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len)
 	size_t i;
 
 	for (i = first_at_or_after(t, gpa); i < t->n && t->start[i] <= end; i++) {
-		struct vmm_region *r = t->r[i];
+		struct vmm_region *r = t->slot[i].r;
 		uint64_t a = gpa > r->gpa ? gpa : r->gpa;
 		uint64_t b = end < r->last ? end : r->last;
 
@@ -189,10 +189,10 @@ VMM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem, uint64_t page_size)
 		goto out;
 	}
 	for (i = 0; i < t->n; i++) {
-		fresh[i] = dirty_get(t->r[i], shift);
+		fresh[i] = dirty_get(t->slot[i].r, shift);
 		if (!fresh[i]) {
 			while (i--)
-				dirty_keep(t->r[i], fresh[i]);
+				dirty_keep(t->slot[i].r, fresh[i]);
 			free(fresh);
 			rc = -ENOMEM;
 			goto out;
@@ -200,8 +200,8 @@ VMM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem, uint64_t page_size)
 	}
 	for (i = 0; i < t->n; i++) {
 		/* table regions have no published log while logging is off */
-		dirty_keep(t->r[i], t->r[i]->dirty);
-		vmm_rcu_assign(t->r[i]->dirty, fresh[i]);
+		dirty_keep(t->slot[i].r, t->slot[i].r->dirty);
+		vmm_rcu_assign(t->slot[i].r->dirty, fresh[i]);
 	}
 	free(fresh);
 	__atomic_store_n(&mem->dirty_page_shift, shift, __ATOMIC_RELEASE);
@@ -232,11 +232,11 @@ VMM_EXPORT int vmm_mem_dirty_log_stop(vmm_mem_t *mem)
 	}
 	t = mem->table;
 	for (i = 0; i < t->n; i++) {
-		struct vmm_dirty *d = t->r[i]->dirty;
+		struct vmm_dirty *d = t->slot[i].r->dirty;
 
-		vmm_rcu_assign(t->r[i]->dirty, NULL);
+		vmm_rcu_assign(t->slot[i].r->dirty, NULL);
 		/* kept, not freed: a snapshot's writer may still hold it */
-		dirty_keep(t->r[i], d);
+		dirty_keep(t->slot[i].r, d);
 	}
 	__atomic_store_n(&mem->dirty_page_shift, 0, __ATOMIC_RELEASE);
 	vmm_synchronize();
@@ -300,7 +300,7 @@ VMM_EXPORT int64_t vmm_mem_dirty_log_get(vmm_mem_t *mem, uint64_t gpa,
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	for (i = first_at_or_after(t, gpa); i < t->n && t->start[i] <= end; i++) {
-		struct vmm_dirty *d = vmm_rcu_deref(t->r[i]->dirty);
+		struct vmm_dirty *d = vmm_rcu_deref(t->slot[i].r->dirty);
 		uint64_t p, plast;
 
 		if (!d || d->page_shift != shift)
@@ -364,7 +364,7 @@ VMM_EXPORT int vmm_mem_dirty_log_test(vmm_mem_t *mem, uint64_t gpa)
 		size_t j;
 
 		rc = -ENOENT;
-		d = vmm_rcu_deref(t->r[i]->dirty);
+		d = vmm_rcu_deref(t->slot[i].r->dirty);
 		if (d) {
 			page = gpa >> d->page_shift;
 			first = page << d->page_shift;
@@ -372,7 +372,7 @@ VMM_EXPORT int vmm_mem_dirty_log_test(vmm_mem_t *mem, uint64_t gpa)
 			rc = 0;
 			for (j = first_at_or_after(t, first);
 			     j < t->n && t->start[j] <= last && rc == 0; j++) {
-				struct vmm_dirty *e = vmm_rcu_deref(t->r[j]->dirty);
+				struct vmm_dirty *e = vmm_rcu_deref(t->slot[j].r->dirty);
 				uint64_t b;
 
 				if (!e || e->page_shift != d->page_shift)

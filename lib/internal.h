@@ -164,7 +164,6 @@ struct vmm_table {
 	size_t n;
 	uint64_t *start;	/* n entries, ascending, then padding */
 	struct vmm_slot *slot;	/* n entries, then padding */
-	struct vmm_region **r;	/* n entries */
 	uint64_t span;		/* last byte of the last region - start[0] */
 	unsigned int bshift;
 	uint32_t *bucket;	/* nb + 1 entries (n > VMM_TABLE_PAD) */
@@ -317,7 +316,7 @@ static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
 	if (i < 0)
 		return 0;
 	for (;;) {
-		const struct vmm_region *r = t->r[i];
+		const struct vmm_region *r = t->slot[i].r;
 		uint64_t cap;
 
 		if (writable && (r->flags & VMM_MEM_REGION_READONLY))

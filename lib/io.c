@@ -50,12 +50,12 @@ static int pin(struct vmm_mem *mem, uint64_t gpa, uint64_t len, bool to_guest,
 		rc = -EFAULT;
 		goto out;
 	}
-	if (to_guest && (t->r[i]->flags & VMM_MEM_REGION_READONLY)) {
+	if (to_guest && (t->slot[i].r->flags & VMM_MEM_REGION_READONLY)) {
 		rc = -EACCES;
 		goto out;
 	}
 	while (p->len < len && p->n < PIN_MAX) {
-		struct vmm_region *r = t->r[i];
+		struct vmm_region *r = t->slot[i].r;
 		uint64_t c;
 
 		if (to_guest && (r->flags & VMM_MEM_REGION_READONLY))

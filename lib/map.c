@@ -47,7 +47,7 @@ VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 	/* one fragment per region from i to the one holding the last byte */
 	n = (size_t)(vmm_find(t, gpa + (len - 1)) - i) + 1;
 	for (k = 0; k < n; k++) {
-		if (!t->r[i + (ssize_t)k]->hva) {
+		if (!t->slot[i + (ssize_t)k].r->hva) {
 			rc = -EOPNOTSUPP;
 			goto out;
 		}
@@ -59,7 +59,7 @@ VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 	}
 	m->iov = (struct iovec *)(m->r + n);
 	for (k = 0; k < n; k++) {
-		struct vmm_region *r = t->r[i + (ssize_t)k];
+		struct vmm_region *r = t->slot[i + (ssize_t)k].r;
 		uint64_t c = MIN(left, r->last - cur + 1);
 
 		vmm_region_get(r);

@@ -67,7 +67,6 @@ struct vmm_table *vmm_table_alloc(size_t n)
 {
 	struct vmm_table *t;
 	size_t each = sizeof(uint64_t) + sizeof(struct vmm_slot) +
-		      sizeof(struct vmm_region *) +
 		      VMM_BUCKETS_PER_REGION * sizeof(uint32_t);
 	size_t i;
 
@@ -81,8 +80,7 @@ struct vmm_table *vmm_table_alloc(size_t n)
 	t->refcnt = 1;
 	t->n = n;
 	t->slot = (struct vmm_slot *)(t + 1);	/* padding stays zero */
-	t->r = (struct vmm_region **)(t->slot + n + VMM_TABLE_PAD);
-	t->start = (uint64_t *)(t->r + n);
+	t->start = (uint64_t *)(t->slot + n + VMM_TABLE_PAD);
 	t->bucket = (uint32_t *)(t->start + n + VMM_TABLE_PAD);
 	for (i = n; i < n + VMM_TABLE_PAD; i++)
 		t->start[i] = UINT64_MAX;
@@ -96,8 +94,8 @@ void vmm_table_put(struct vmm_table *t)
 	if (!t || __atomic_sub_fetch(&t->refcnt, 1, __ATOMIC_ACQ_REL))
 		return;
 	for (i = 0; i < t->n; i++)
-		if (t->r[i])	/* NULL: a table abandoned while built */
-			vmm_region_put(t->r[i]);
+		if (t->slot[i].r)	/* NULL: a table abandoned while built */
+			vmm_region_put(t->slot[i].r);
 	free(t);
 }
 
@@ -109,7 +107,7 @@ void vmm_table_index(struct vmm_table *t)
 	if (n <= VMM_TABLE_PAD)
 		return;
 	first = t->start[0];
-	t->span = t->r[n - 1]->last - first;
+	t->span = t->slot[n - 1].r->last - first;
 	/* the smallest bucket size that needs no more buckets than allowed
 	 * (the space holds VMM_BUCKETS_PER_REGION * (n + VMM_TABLE_PAD)
 	 * entries, nb + 1 of which are used) */
@@ -120,7 +118,7 @@ void vmm_table_index(struct vmm_table *t)
 	for (b = 0; b < nb; b++) {
 		uint64_t from = first + ((uint64_t)b << t->bshift);
 
-		while (t->r[i]->last < from)	/* i < n - 1: see span */
+		while (t->slot[i].r->last < from)	/* i < n - 1: see span */
 			i++;
 		t->bucket[b] = (uint32_t)i;
 	}
@@ -130,7 +128,6 @@ void vmm_table_index(struct vmm_table *t)
 void vmm_table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
 {
 	vmm_region_get(r);
-	t->r[i] = r;
 	t->start[i] = r->gpa;
 	t->slot[i].size = r->size;
 	t->slot[i].hoff = (uintptr_t)r->hva - (uintptr_t)r->gpa;
@@ -182,13 +179,13 @@ int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 	size_t i, pos = 0;
 
 	for (i = 0; i < old->n; i++) {
-		if (old->start[i] <= r->last && r->gpa <= old->r[i]->last) {
+		if (old->start[i] <= r->last && r->gpa <= old->slot[i].r->last) {
 			verr(mem, "region [0x%llx, 0x%llx] overlaps region "
 			     "[0x%llx, 0x%llx]",
 			     (unsigned long long)r->gpa,
 			     (unsigned long long)r->last,
 			     (unsigned long long)old->start[i],
-			     (unsigned long long)old->r[i]->last);
+			     (unsigned long long)old->slot[i].r->last);
 			return -EEXIST;
 		}
 		if (old->start[i] < r->gpa)
@@ -198,10 +195,10 @@ int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 	if (!t)
 		return -ENOMEM;
 	for (i = 0; i < pos; i++)
-		vmm_table_set(t, i, old->r[i]);
+		vmm_table_set(t, i, old->slot[i].r);
 	vmm_table_set(t, pos, r);
 	for (i = pos; i < old->n; i++)
-		vmm_table_set(t, i + 1, old->r[i]);
+		vmm_table_set(t, i + 1, old->slot[i].r);
 	vmm_table_index(t);
 	vmm_table_publish_nowait(mem, t);
 	return 0;
@@ -302,7 +299,7 @@ VMM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
 	pthread_mutex_lock(&mem->lock);
 	old = mem->table;
 	for (pos = 0; pos < old->n; pos++)
-		if (old->start[pos] == gpa && old->r[pos]->size == size)
+		if (old->start[pos] == gpa && old->slot[pos].r->size == size)
 			break;
 	if (pos == old->n) {
 		pthread_mutex_unlock(&mem->lock);
@@ -317,7 +314,7 @@ VMM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
 	}
 	for (i = 0, j = 0; i < old->n; i++)
 		if (i != pos)
-			vmm_table_set(t, j++, old->r[i]);
+			vmm_table_set(t, j++, old->slot[i].r);
 	vmm_table_index(t);
 	vmm_table_replace(mem, t);
 	pthread_mutex_unlock(&mem->lock);
@@ -489,7 +486,7 @@ static int table_region_info(const struct vmm_table *t, unsigned int index,
 {
 	if (index >= t->n)
 		return -ENOENT;
-	return fill_info(t->r[index], info, info_size);
+	return fill_info(t->slot[index].r, info, info_size);
 }
 
 VMM_EXPORT int vmm_mem_region_info(vmm_mem_t *mem, unsigned int index,
@@ -520,7 +517,7 @@ VMM_EXPORT int vmm_mem_region_info_at(vmm_mem_t *mem, uint64_t gpa,
 	t = vmm_table_get(mem);
 	i = vmm_find(t, gpa);
 	if (i >= 0)
-		rc = fill_info(t->r[i], info, info_size);
+		rc = fill_info(t->slot[i].r, info, info_size);
 	vmm_read_unlock();
 	return rc;
 }
@@ -609,7 +606,7 @@ VMM_EXPORT int vmm_mem_last_addr(vmm_mem_t *mem, uint64_t *last)
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	if (t->n) {
-		*last = t->r[t->n - 1]->last;
+		*last = t->slot[t->n - 1].r->last;
 		rc = 0;
 	}
 	vmm_read_unlock();
@@ -688,7 +685,7 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 		rc = -EFAULT;
 		goto out;
 	}
-	r = t->r[i];
+	r = t->slot[i].r;
 	if (!r->hva) {
 		rc = -EOPNOTSUPP;
 		goto out;
@@ -712,7 +709,7 @@ bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 	uint64_t end = gpa + (len - 1);
 
 	for (; (size_t)i < t->n && t->start[i] <= end; i++)
-		if (t->r[i]->flags & VMM_MEM_REGION_READONLY)
+		if (t->slot[i].r->flags & VMM_MEM_REGION_READONLY)
 			return true;
 	return false;
 }
