@@ -35,6 +35,13 @@
  *    thread registration).  Each access sees one consistent table: the one
  *    before or the one after a concurrent hot-plug, never a mix.  Adding and
  *    removing regions serialise on an internal mutex.
+ *  - A caller's buffer may lie in guest memory, even overlapping the guest
+ *    range it is copied to or from, within one region or across several:
+ *    every read and write (vmm_mem_read(), vmm_mem_write(), the exact calls
+ *    and their snapshot twins) has memmove() semantics, the whole source
+ *    read as if before any byte is written.  Across regions such an overlap
+ *    goes through a bounce buffer of the access's length (-ENOMEM if it
+ *    cannot be had; nothing is copied then).
  *  - Structures crossing the ABI are passed with their size (the kernel's
  *    openat2/clone3 rule): a caller built against an older, smaller version
  *    is accepted; a larger one is accepted only if the part this library does
@@ -271,10 +278,16 @@ struct vmm_mem_region_desc {
  *    are not size-checked, mmap(2) judges them;
  *  - @domid for a type that is not Xen's: -EINVAL (@fd is ignored for types
  *    without a file, since a zeroed descriptor holds fd 0);
- *  - HUGETLB on a host without huge pages: -EOPNOTSUPP;
+ *  - HUGETLB on a host without huge pages, or an explicit @huge_page_size
+ *    (a power of two above the page size) that the host does not offer:
+ *    -EOPNOTSUPP;
  *  - overlap with an existing region: -EEXIST;
+ *  - an FD region on a socket, a pipe or FIFO, or a directory: -ENODEV
+ *    (they hold no memory; a socket may accept mmap(2) and then raise
+ *    SIGBUS at the first access);
  *  - a Xen type in libvmmem.so: -EOPNOTSUPP;
- *  - a size that does not fit the host's address space: -EOVERFLOW;
+ *  - a size above SIZE_MAX less a page: -EOVERFLOW; a smaller size that
+ *    still exceeds the host's free address space: mmap(2)'s -ENOMEM;
  *  - mmap(2) or dup(2) failure: its errno (-ENOMEM, -EACCES, -ENODEV ...).
  * On any failure the table is unchanged.  For FD regions the library maps a
  * duplicate of @fd (F_DUPFD_CLOEXEC); the caller may close its own at once.
@@ -462,7 +475,9 @@ VMM_MEM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa,
  * at most 8 are never torn (aligned in host memory, as for vmm_mem_load():
  * a GPA multiple of the size, in a region whose GPA is aligned like its
  * host address, as page-aligned regions are; the caller's buffer may have
- * any alignment).
+ * any alignment).  @buf may overlap the guest range, also across regions
+ * (memmove() semantics, see the conventions above; -ENOMEM when the bounce
+ * buffer this then needs cannot be allocated).
  */
 VMM_MEM_EXPORT ssize_t vmm_mem_read(vmm_mem_t *mem, uint64_t gpa, void *buf,
 				    size_t len);
@@ -480,8 +495,10 @@ VMM_MEM_EXPORT ssize_t vmm_mem_write(vmm_mem_t *mem, uint64_t gpa,
  * vmm_mem_read_exact - read exactly @len bytes (vm-memory: read_slice,
  * read_obj).  The whole range is validated in one table snapshot before
  * any byte moves: all or nothing.  Returns 0, -EFAULT (some byte of the
- * range is unbacked; @buf untouched), -EOVERFLOW, -EINVAL.  @len 0 succeeds
- * at any address.
+ * range is unbacked; @buf untouched), -EOVERFLOW, -EINVAL, -ENOMEM (@buf
+ * overlaps the guest memory of another region of the range and no bounce
+ * buffer could be allocated; nothing copied).  @len 0 succeeds at any
+ * address.  @buf may overlap the range: memmove() semantics.
  */
 VMM_MEM_EXPORT int vmm_mem_read_exact(vmm_mem_t *mem, uint64_t gpa,
 				      void *buf, size_t len);

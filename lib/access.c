@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -24,9 +25,36 @@ static inline void copy_one(struct vmm_region *r, uint64_t gpa, uint8_t *buf,
 	}
 }
 
-/* Copy [gpa, gpa+len), known to be backed from region index i on. */
-static void copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
-		       uint8_t *buf, uint64_t len, bool to_guest)
+/*
+ * Does the caller's buffer [buf, buf + len) share a byte with the host
+ * memory of another fragment of [gpa, gpa + len) than the one it is copied
+ * with?  Inside a fragment vmm_copy() is memmove(); across fragments, one
+ * copy could overwrite the source of the next.
+ */
+static bool frags_overlap(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+			  const uint8_t *buf, uint64_t len)
+{
+	uintptr_t b = (uintptr_t)buf;
+	uint64_t off = 0;
+
+	while (off < len) {
+		struct vmm_region *r = t->slot[i++].r;
+		uint64_t n = MIN(len - off, r->last - (gpa + off) + 1);
+		uintptr_t h = (uintptr_t)(r->hva + (gpa + off - r->gpa));
+
+		/* the buffer outside bytes [off, off + n) meets [h, h + n) */
+		if ((off && h < b + off && b < h + n) ||
+		    (off + n < len && h < b + len && b + off + n < h + n))
+			return true;
+		off += n;
+	}
+	return false;
+}
+
+/* Copy [gpa, gpa+len), known to be backed from region index i on,
+ * fragment by fragment. */
+static void copy_each(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+		      uint8_t *buf, uint64_t len, bool to_guest)
 {
 	while (len) {
 		struct vmm_region *r = t->slot[i++].r;
@@ -37,6 +65,35 @@ static void copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 		gpa += n;
 		len -= n;
 	}
+}
+
+/*
+ * copy_each() as one memmove(): as if the whole source were read before
+ * any byte is written, also when the caller's buffer lies in the guest
+ * memory of other fragments (then through a bounce buffer).  Returns 0, or
+ * -ENOMEM with nothing copied.
+ */
+static int copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+		      uint8_t *buf, uint64_t len, bool to_guest)
+{
+	uint8_t *bounce;
+
+	if (likely(!frags_overlap(t, i, gpa, buf, len))) {
+		copy_each(t, i, gpa, buf, len, to_guest);
+		return 0;
+	}
+	bounce = malloc((size_t)len);
+	if (!bounce)
+		return -ENOMEM;
+	if (to_guest) {
+		vmm_copy(bounce, buf, (size_t)len);
+		copy_each(t, i, gpa, bounce, len, true);
+	} else {
+		copy_each(t, i, gpa, bounce, len, false);
+		vmm_copy(buf, bounce, (size_t)len);
+	}
+	free(bounce);
+	return 0;
 }
 
 /*
@@ -57,6 +114,7 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 	struct vmm_region *r;
 	uint64_t n;
 	ssize_t i;
+	int rc;
 
 	if (unlikely(!mem || (!buf && len) || len > SSIZE_MAX))
 		return -EINVAL;
@@ -82,9 +140,9 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		return (ssize_t)len;
 	}
 	n = vmm_span(t, gpa, len, to_guest, &i);
-	copy_frags(t, i, gpa, buf, n, to_guest);
+	rc = copy_frags(t, i, gpa, buf, n, to_guest);
 	vmm_read_unlock();
-	return (ssize_t)n;
+	return rc ? rc : (ssize_t)n;
 }
 
 VMM_EXPORT ssize_t vmm_mem_read(vmm_mem_t *mem, uint64_t gpa, void *buf,
@@ -118,9 +176,9 @@ rw_exact_slow(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 	t = src_table(src, live);
 	i = vmm_range_check(t, gpa, len, to_guest);
 	if (i >= 0)
-		copy_frags(t, i, gpa, buf, len, to_guest);
+		i = copy_frags(t, i, gpa, buf, len, to_guest);
 	vmm_read_unlock();
-	return i < 0 ? (int)i : 0;
+	return (int)i;
 }
 
 /*

@@ -173,24 +173,37 @@ void vmm_table_replace(struct vmm_mem *mem, struct vmm_table *t)
 	vmm_table_put(old);
 }
 
+/* -EEXIST (and why) if [gpa, last] overlaps a region of the handle's
+ * current table, else 0.  Under mem->lock. */
+static int table_overlap_locked(struct vmm_mem *mem, uint64_t gpa,
+				uint64_t last)
+{
+	const struct vmm_table *t = mem->table;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->start[i] <= last && gpa <= t->slot[i].r->last) {
+			verr(mem, "region [0x%llx, 0x%llx] overlaps region "
+			     "[0x%llx, 0x%llx]", (unsigned long long)gpa,
+			     (unsigned long long)last,
+			     (unsigned long long)t->start[i],
+			     (unsigned long long)t->slot[i].r->last);
+			return -EEXIST;
+		}
+	return 0;
+}
+
 int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r)
 {
 	struct vmm_table *old = mem->table, *t;
 	size_t i, pos = 0;
+	int rc = table_overlap_locked(mem, r->gpa, r->last);
 
-	for (i = 0; i < old->n; i++) {
-		if (old->start[i] <= r->last && r->gpa <= old->slot[i].r->last) {
-			verr(mem, "region [0x%llx, 0x%llx] overlaps region "
-			     "[0x%llx, 0x%llx]",
-			     (unsigned long long)r->gpa,
-			     (unsigned long long)r->last,
-			     (unsigned long long)old->start[i],
-			     (unsigned long long)old->slot[i].r->last);
-			return -EEXIST;
-		}
+	if (rc)
+		return rc;
+	for (i = 0; i < old->n; i++)
 		if (old->start[i] < r->gpa)
 			pos = i + 1;
-	}
 	t = vmm_table_alloc(old->n + 1);
 	if (!t)
 		return -ENOMEM;
@@ -261,6 +274,7 @@ VMM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
 {
 	struct vmm_mem_region_desc d;
 	struct vmm_region *r;
+	uint64_t end;
 	int rc;
 
 	if (!mem || !desc || desc_size < VMM_MEM_REGION_DESC_SIZE_VER0)
@@ -277,7 +291,13 @@ VMM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
 	memcpy(&d, desc, desc_size < sizeof(d) ? desc_size : sizeof(d));
 
 	pthread_mutex_lock(&mem->lock);
-	rc = vmm_region_create(mem, &d, &r);
+	/* Overlap is judged before anything is mapped or populated (a size
+	 * of 0 or a wrapping range is left to the region's own checks);
+	 * vmm_table_insert_locked() checks again as it builds the table. */
+	rc = d.size && !__builtin_add_overflow(d.gpa, d.size, &end) ?
+		     table_overlap_locked(mem, d.gpa, end - 1) : 0;
+	if (rc == 0)
+		rc = vmm_region_create(mem, &d, &r);
 	if (rc == 0) {
 		rc = vmm_dirty_region_init(mem, r);
 		if (rc == 0)

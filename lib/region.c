@@ -24,13 +24,11 @@
 #define MAP_HUGE_SHIFT 26
 #endif
 
+/* Asked each time: region creation is cold, and a cache shared by threads
+ * creating regions on different handles would need synchronisation. */
 static uint64_t host_page_size(void)
 {
-	static uint64_t ps;
-
-	if (!ps)
-		ps = (uint64_t)sysconf(_SC_PAGESIZE);
-	return ps;
+	return (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /* The default huge page size from /proc/meminfo, or 0 if unknown. */
@@ -247,6 +245,15 @@ static int map_fd(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
 
 		verr(mem, "fstat of fd %d failed: %s", d->fd, strerror(e));
 		return -e;
+	}
+	/* Sockets, pipes and directories hold no memory: a socket may even
+	 * accept mmap(2) and then raise SIGBUS at the first access. */
+	if (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode) ||
+	    S_ISDIR(st.st_mode)) {
+		verr(mem, "fd %d is a %s, which cannot back guest memory",
+		     d->fd, S_ISSOCK(st.st_mode) ? "socket" :
+			    S_ISFIFO(st.st_mode) ? "pipe or FIFO" : "directory");
+		return -ENODEV;
 	}
 	/* Regular files and block devices have a size to hold the region;
 	 * mmap(2) checks neither, and an access past the end is SIGBUS. */

@@ -2160,6 +2160,104 @@ START_TEST(caller_buffer_inside_guest_memory)
 END_TEST
 
 /*
+ * The same across a region boundary: two regions of one host mapping, in
+ * host order or swapped (the second GPA half first in host memory), and a
+ * caller buffer at offsets that overlap the first, the second or both
+ * fragments, below and above their source.  Every read and write, partial
+ * or exact, on the handle and on a snapshot, gives what one memmove() of
+ * the whole range gives: the source as it was before any byte moved.
+ */
+static size_t frag_host_off(unsigned int swapped, size_t ps, uint64_t off)
+{
+	if (!swapped)
+		return (size_t)off;
+	return (size_t)(off < 2 * ps ? off + 2 * ps : off - 2 * ps);
+}
+
+START_TEST(caller_buffer_across_regions)
+{
+	const unsigned int swapped = (unsigned int)_i;
+	const size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	const uint64_t base = 0x100000;
+	unsigned char *h, *model, *src;
+	vmm_mem_t *m = NULL;
+	unsigned int op, g;
+	size_t bo, k;
+
+	h = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(h, MAP_FAILED);
+	model = malloc(4 * ps);
+	src = malloc(4 * ps);
+	ck_assert_ptr_nonnull(model);
+	ck_assert_ptr_nonnull(src);
+	ck_assert_int_eq(vmm_mem_new(&m), 0);
+	ck_assert_int_eq(add_host(m, base, 2 * ps, h + (swapped ? 2 * ps : 0)),
+			 0);
+	ck_assert_int_eq(add_host(m, base + 2 * ps, 2 * ps,
+				  h + (swapped ? 0 : 2 * ps)), 0);
+	for (op = 0; op < 6; op++)
+	for (g = 0; g < 2; g++)
+	for (bo = 0; bo <= 2 * ps; bo += ps / 4) {
+		/* [ps, 3 ps) or [ps + 5, 3 ps - 5) of the guest range */
+		uint64_t off = ps + 5 * g, len = 2 * ps - 10 * g;
+		unsigned char *buf = h + bo + g;
+		bool to_guest = op & 1;
+		vmm_mem_snapshot_t *snap = NULL;
+		int rc;
+
+		tu_pattern(h, 4 * ps, op * 1000 + g * 100 + (unsigned int)bo);
+		memcpy(model, h, 4 * ps);
+		/* the model: read the whole source, then write it */
+		for (k = 0; k < len; k++)
+			src[k] = to_guest ? model[bo + g + k] :
+				 model[frag_host_off(swapped, ps, off + k)];
+		for (k = 0; k < len; k++)
+			if (to_guest)
+				model[frag_host_off(swapped, ps, off + k)] = src[k];
+			else
+				model[bo + g + k] = src[k];
+		switch (op) {
+		case 0:
+			rc = (int)vmm_mem_read(m, base + off, buf, len);
+			ck_assert_int_eq(rc, (int)len);
+			break;
+		case 1:
+			rc = (int)vmm_mem_write(m, base + off, buf, len);
+			ck_assert_int_eq(rc, (int)len);
+			break;
+		case 2:
+			ck_assert_int_eq(vmm_mem_read_exact(m, base + off, buf,
+							    len), 0);
+			break;
+		case 3:
+			ck_assert_int_eq(vmm_mem_write_exact(m, base + off, buf,
+							     len), 0);
+			break;
+		default:
+			ck_assert_int_eq(vmm_mem_snapshot_get(m, &snap), 0);
+			rc = op == 4 ? vmm_mem_snapshot_read_exact(snap,
+							base + off, buf, len) :
+				       vmm_mem_snapshot_write_exact(snap,
+							base + off, buf, len);
+			ck_assert_int_eq(rc, 0);
+			vmm_mem_snapshot_put(snap);
+			break;
+		}
+		ck_assert_msg(memcmp(h, model, 4 * ps) == 0,
+			      "%s regions, op %u, GPA 0x%" PRIx64 " + 0x%" PRIx64
+			      ", buffer at host offset 0x%zx: not memmove's "
+			      "result", swapped ? "swapped" : "ordered", op,
+			      base + off, len, bo + g);
+	}
+	vmm_mem_unref(m);
+	free(src);
+	free(model);
+	munmap(h, 4 * ps);
+}
+END_TEST
+
+/*
  * Every length from 1 to 72 (the scalar, 9-to-64-byte and general paths)
  * at every alignment, up to a region's end, across two adjacent regions,
  * into a hole and onto a read-only region, against a model: an exact
@@ -2327,6 +2425,7 @@ static Suite *access_suite(void)
 	tcase_add_test(tc, c18_wrap_from_backed_start);
 	tcase_add_test(tc, c19_write_exact_all_or_nothing);
 	tcase_add_test(tc, caller_buffer_inside_guest_memory);
+	tcase_add_loop_test(tc, caller_buffer_across_regions, 0, 2);
 	tcase_add_test(tc, exact_every_small_length);
 	suite_add_tcase(s, tc);
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -1632,6 +1633,88 @@ START_TEST(overlap_table_unchanged)
 }
 END_TEST
 
+/*
+ * An overlap is found before anything is mapped: a populated FD region
+ * that overlaps an existing one commits none of its file's memory, and the
+ * log message that explains the refusal is written while nothing of the
+ * new region is mapped (the first check runs before mmap(2), the one where
+ * the table is built stays behind it).
+ */
+static int overlap_maps_at_log = -1;
+
+static void count_maps_log(void *data, int prio, const char *file, int line,
+			   const char *fn, const char *fmt, va_list ap)
+{
+	if (strstr(fmt, "overlaps"))
+		overlap_maps_at_log = tu_count_maps((const char *)data);
+}
+
+START_TEST(overlap_refused_before_mapping)
+{
+	const size_t size = 8 << 20;
+	vmm_mem_t *m = mem_new();
+	int fd = memfd_create("vmmem-overlap-probe", MFD_CLOEXEC);
+	struct stat st;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	ck_assert_int_eq(tu_add_anon(m, 0x100000, 0x1000, 0), 0);
+	ck_assert_int_eq(vmm_mem_set_log_fn(m, count_maps_log,
+					    "memfd:vmmem-overlap-probe"), 0);
+	ck_assert_int_eq(tu_add_fd(m, 0, size, fd, 0, VMM_MEM_REGION_POPULATE),
+			 -EEXIST);
+	ck_assert_int_eq(overlap_maps_at_log, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_msg(st.st_blocks == 0, "the refused region committed %lld "
+		      "blocks of its file", (long long)st.st_blocks);
+	ck_assert_int_eq(vmm_mem_num_regions(m), 1);
+	/* the same region without the overlap is populated */
+	ck_assert_int_eq(tu_add_fd(m, 0x200000, size, fd, 0,
+				   VMM_MEM_REGION_POPULATE), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_gt(st.st_blocks, 0);
+	close(fd);
+	vmm_mem_unref(m);
+}
+END_TEST
+
+/*
+ * Descriptors that hold no memory are refused with -ENODEV at creation: a
+ * TCP socket accepts a read-only mmap(2) and then kills the process with
+ * SIGBUS at the first access; pipes and directories cannot be mapped.
+ */
+START_TEST(socket_pipe_dir_refused)
+{
+	vmm_mem_t *m = mem_new();
+	int fds[5], p[2], sv[2], i, before;
+
+	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	fds[1] = p[0];
+	fds[2] = p[1];
+	fds[3] = sv[0];
+	fds[4] = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	before = tu_count_fds();
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_ge(fds[i], 0);
+		ck_assert_msg(tu_add_fd(m, 0, 0x1000, fds[i], 0,
+					VMM_MEM_REGION_READONLY) == -ENODEV,
+			      "descriptor %d accepted or refused with another "
+			      "error", i);
+		ck_assert_int_eq(tu_add_fd(m, 0, 0x1000, fds[i], 0, 0),
+				 -ENODEV);
+	}
+	ck_assert_int_eq(vmm_mem_num_regions(m), 0);
+	ck_assert_int_eq(tu_count_fds(), before);
+	for (i = 0; i < 5; i++)
+		close(fds[i]);
+	close(sv[1]);
+	vmm_mem_unref(m);
+}
+END_TEST
+
 /* Every region the library maps starts on a host page boundary. */
 START_TEST(region_hva_page_aligned)
 {
@@ -1735,6 +1818,47 @@ START_TEST(hugetlb_unsupported_page_size)
 }
 END_TEST
 
+/*
+ * The errors vmm_mem_add_region(3) documents at its limits: fd_offset +
+ * size above 2^63 - 1 (not 2^64) is -EOVERFLOW; an explicit huge page size
+ * the host does not offer is -EOPNOTSUPP; a size that cannot be a mapping
+ * length is -EOVERFLOW, and one that can but exceeds the address space is
+ * mmap(2)'s -ENOMEM.
+ */
+START_TEST(documented_limits)
+{
+	const uint64_t ps = host_page_size(), hps = UINT64_C(1) << 29;
+	struct vmm_mem_region_desc d;
+	vmm_mem_t *m = mem_new();
+	int fd = tu_tmpfile(0);
+
+	ck_assert_int_eq(tu_add_fd(m, 0, ps, fd, (UINT64_C(1) << 63) - ps, 0),
+			 -EOVERFLOW);	/* ends at 2^63 */
+	ck_assert_int_eq(tu_add_fd(m, 0, ps, fd,
+				   (UINT64_C(1) << 63) - 2 * ps, 0),
+			 -EINVAL);	/* fits below 2^63: the file is short */
+	if (access("/sys/kernel/mm/hugepages/hugepages-524288kB", F_OK)) {
+		desc_anon(&d, 0, hps, VMM_MEM_REGION_HUGETLB);
+		d.huge_page_size = hps;
+		ck_assert_int_eq(add(m, &d), -EOPNOTSUPP);
+	}
+	if (sizeof(size_t) == 8) {
+		int rc = tu_add_anon(m, 0, UINT64_C(1) << 62, 0);
+
+		/* mmap(2)'s error passes through: the kernel's -ENOMEM, or
+		 * under valgrind (VMMEM_SLOW) its emulation's -EINVAL */
+		ck_assert_msg(rc == -ENOMEM ||
+			      (rc == -EINVAL && tu_env_on("VMMEM_SLOW")),
+			      "2^62 bytes: %d", rc);
+		ck_assert_int_eq(tu_add_anon(m, 0, UINT64_MAX - ps + 2, 0),
+				 -EOVERFLOW);
+	}
+	ck_assert_int_eq(vmm_mem_num_regions(m), 0);
+	close(fd);
+	vmm_mem_unref(m);
+}
+END_TEST
+
 /* A domid is refused for a region that is not Xen's. */
 START_TEST(domid_refused_outside_xen)
 {
@@ -1818,6 +1942,9 @@ static Suite *region_suite(int with_hugetlb, int hugetlb_2m)
 	tcase_add_test(tx, vua_recorded);
 	tcase_add_test(tx, xen_type_refused);
 	tcase_add_test(tx, overlap_table_unchanged);
+	tcase_add_test(tx, overlap_refused_before_mapping);
+	tcase_add_test(tx, socket_pipe_dir_refused);
+	tcase_add_test(tx, documented_limits);
 	tcase_add_test(tx, region_hva_page_aligned);
 	tcase_add_test(tx, populate_flag);
 	tcase_add_test(tx, huge_size_refused);
