@@ -317,5 +317,63 @@ run 1 vm save 0x2f000 10000 "$tmp/hole.out" && err_has 'GPA 0x30000'
 [ -e "$tmp/hole.out" ] && fail "a refused save created its file"
 run 1 vm save 0x10000 16 "$tmp/nonexistent/x" && err_has 'No such file'
 
+# ---- data safety, file types and precise messages ------------------------
+# save into the file that backs the range: refused, the file keeps its data
+dd if=/dev/urandom of="$tmp/self" bs=4096 count=2 2>/dev/null || exit 99
+cp "$tmp/self" "$tmp/before"
+run 1 "$vmmem" --region "0,8192,file=$tmp/self" save 0 8192 "$tmp/self" &&
+	err_has "is the backing file of region 0"
+same_file "save onto its own backing file keeps the file" "$tmp/before" \
+	"$tmp/self"
+ln "$tmp/self" "$tmp/self-link"
+run 1 "$vmmem" --region "0,8192,file=$tmp/self" save 0 8192 \
+	"$tmp/self-link" && err_has "is the backing file of region 0"
+same_file "save onto a hard link of its backing file" "$tmp/before" \
+	"$tmp/self"
+# save to another existing file still replaces its contents
+printf 'old contents that are longer than 16 bytes' >"$tmp/other"
+run 0 "$vmmem" --region "0,8192,file=$tmp/self" save 0 16 "$tmp/other"
+same "save truncates another file" "$(hex "$tmp/self" 0 16)" \
+	"$(hex "$tmp/other")"
+# load reads to the end of file, whatever size the file reports
+dd if=/dev/zero of="$tmp/mem" bs=4096 count=16 2>/dev/null || exit 99
+if run 0 "$vmmem" --region "0,64K,file=$tmp/mem" load 0 /proc/self/status
+then
+	out_has '^loaded [1-9][0-9]* bytes from /proc/self/status'
+	same "/proc file loaded" "4e616d653a" "$(hex "$tmp/mem" 0 5)"
+fi
+sysfile=/sys/devices/system/cpu/online
+if [ -r "$sysfile" ]; then
+	n=$(wc -c <"$sysfile")
+	if run 0 "$vmmem" --region "0,64K,file=$tmp/mem" load 0x100 "$sysfile"
+	then
+		out_has "^loaded $n bytes from $sysfile"
+		same "sysfs file loaded" "$(hex "$sysfile")" \
+			"$(hex "$tmp/mem" 256 "$n")"
+	fi
+fi
+# a FIFO (or a directory) cannot back a region: refused at once
+mkfifo "$tmp/fifo" || exit 99
+run 1 timeout 20 "$vmmem" --region "0,4096,file=$tmp/fifo,ro" info &&
+	err_has "is a FIFO, which cannot back guest memory"
+run 1 timeout 20 "$vmmem" --region "0,4096,file=$tmp/fifo" info &&
+	err_has "is a FIFO, which cannot back guest memory"
+run 1 "$vmmem" --region "0,4096,file=$tmp,ro" info &&
+	err_has "is a directory, which cannot back guest memory"
+# each -EOVERFLOW says which limit
+for spec in 0xfffffffffffff000,8K 0xfffffffffffff000,4K; do
+	run 1 "$vmmem" --region $spec info && err_has \
+		'cannot add region 0 .*: the range reaches GPA 2\^64 - 1, which no'
+done
+run 1 "$vmmem" --region "0,8K,file=$tmp/self,offset=0x7ffffffffffff000" \
+	info && err_has 'file offset \+ size passes 2\^63 - 1'
+if [ "$(getconf LONG_BIT)" = 64 ]; then
+	run 1 "$vmmem" --region 0,0xfffffffffffff001 info &&
+		err_has 'size does not fit this host'
+fi
+# the demo names a write that starts backed and runs past the end
+run 0 "$vmmem" demo &&
+	out_has '^  write le64 at GPA 0x[0-9a-f]+: runs past the end of guest memory'
+
 echo "tool.sh: $passed checks passed, $failed failed"
 [ "$failed" -eq 0 ]

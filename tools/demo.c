@@ -585,9 +585,15 @@ static int step_holes(struct demo *d)
 	if (r != -EFAULT)
 		return check(false, "read in a hole");
 
+	/* the start is backed: say where the range leaves guest memory */
 	r = vmm_mem_write_le64(d->mem, mem_end - 4, 0);
-	printf("  write le64 at GPA 0x%" PRIx64 ": %s\n", mem_end - 4,
-	       r ? vmmem_strerror(r) : "succeeded");
+	if (r == -EFAULT)
+		printf("  write le64 at GPA 0x%" PRIx64 ": runs past the end "
+		       "of guest memory at GPA 0x%" PRIx64 " (nothing "
+		       "written)\n", mem_end - 4, mem_end);
+	else
+		printf("  write le64 at GPA 0x%" PRIx64 ": %s\n", mem_end - 4,
+		       r ? vmmem_strerror(r) : "succeeded");
 	if (r != -EFAULT)
 		return check(false, "write past the end of memory");
 

@@ -241,8 +241,9 @@ int vmmem_cmd_write(struct vmmem_ctx *ctx, int argc, char **argv)
 }
 
 /*
- * Load a file whose size is not known in advance (a pipe, a character
- * device): read chunks until end of file; guest memory must hold it all.
+ * Load a file until its end, in chunks, whether its size is known in
+ * advance or not (a pipe, a character device, a /proc file that reports
+ * 0 bytes); guest memory must hold it all.
  */
 static int load_stream(vmm_mem_t *mem, uint64_t gpa, int fd,
 		       const char *path, uint64_t *total)
@@ -290,7 +291,7 @@ int vmmem_cmd_load(struct vmmem_ctx *ctx, int argc, char **argv)
 {
 	vmm_mem_t *mem;
 	struct stat st;
-	uint64_t gpa, len = 0, done = 0;
+	uint64_t gpa, done = 0;
 	int ret, fd;
 
 	ret = nargs(argc, 2, "load GPA FILE");
@@ -310,30 +311,56 @@ int vmmem_cmd_load(struct vmmem_ctx *ctx, int argc, char **argv)
 		close(fd);
 		return ret;
 	}
-	if (S_ISREG(st.st_mode)) {
-		len = (uint64_t)st.st_size;
-		ret = vmmem_check_range(mem, gpa, len, true);
-		if (!ret) {
-			int r = vmm_mem_read_exact_from_fd(mem, gpa, fd, len,
-							   &done);
-
-			if (r < 0) {
-				vmmem_err("load of %s at GPA 0x%" PRIx64
-					  " failed after %" PRIu64 " of %"
-					  PRIu64 " bytes: %s", argv[2], gpa,
-					  done, len, vmmem_strerror(r));
-				ret = VMMEM_EXIT_FAIL;
-			}
-		}
-	} else {
+	/* The size a regular file reports lets a file that cannot fit be
+	 * refused before anything moves; the data are read to end of file
+	 * whatever that size says (/proc files report 0, sysfs files 4096). */
+	if (S_ISREG(st.st_mode))
+		ret = vmmem_check_range(mem, gpa, (uint64_t)st.st_size, true);
+	if (!ret)
 		ret = load_stream(mem, gpa, fd, argv[2], &done);
-	}
 	if (!ret)
 		printf("loaded %" PRIu64 " byte%s from %s at GPA 0x%" PRIx64
 		       "\n", done, done == 1 ? "" : "s", argv[2], gpa);
 	close(fd);
 	vmm_mem_unref(mem);
 	return ret;
+}
+
+/*
+ * VMMEM_EXIT_FAIL, after saying so, if @fd (the output @path) is the file
+ * of one of @ctx's regions (the same inode, under any name), else 0.
+ */
+static int backing_region(const struct vmmem_ctx *ctx, int fd,
+			  const char *path)
+{
+	struct stat out, st;
+	size_t i;
+
+	if (fstat(fd, &out) < 0)
+		return 0;	/* the caller reports errno */
+	for (i = 0; i < ctx->nregions; i++) {
+		const struct vmmem_region *r = &ctx->regions[i];
+
+		if (r->file && stat(r->file, &st) == 0 &&
+		    st.st_dev == out.st_dev && st.st_ino == out.st_ino) {
+			vmmem_err("%s is the backing file of region %zu (%s): "
+				  "saving guest memory into it would destroy "
+				  "the data being saved", path, i, r->file);
+			return VMMEM_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+/* Empty a regular output file (others, a pipe or a device, are written
+ * as they are).  0 or -1 with errno set. */
+static int truncate_regular(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	return S_ISREG(st.st_mode) ? ftruncate(fd, 0) : 0;
 }
 
 int vmmem_cmd_save(struct vmmem_ctx *ctx, int argc, char **argv)
@@ -348,9 +375,15 @@ int vmmem_cmd_save(struct vmmem_ctx *ctx, int argc, char **argv)
 			 &mem);
 	if (ret)
 		return ret;
-	fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		vmmem_err("%s: %s", argv[3], strerror(errno));
+	/* Truncated only once it is known not to back a region: the range
+	 * would be read from the very file being emptied. */
+	fd = open(argv[3], O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || (ret = backing_region(ctx, fd, argv[3])) ||
+	    truncate_regular(fd)) {
+		if (!ret)
+			vmmem_err("%s: %s", argv[3], strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		vmm_mem_unref(mem);
 		return VMMEM_EXIT_FAIL;
 	}

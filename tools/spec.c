@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmmem-tool.h"
@@ -246,6 +247,56 @@ static void range_str(char *buf, size_t len, uint64_t gpa, uint64_t size)
 }
 
 /*
+ * Open the file= of @r for mapping, without blocking: a FIFO would wait in
+ * open(2) for a writer, so the file is opened non-blocking and its type
+ * checked first.  Returns the descriptor, -ENODEV with *@type set ("a
+ * FIFO" ...) for a type that cannot back guest memory, or -errno.
+ */
+static int open_backing(const struct vmmem_region *r, const char **type)
+{
+	int fd = open(r->file, (r->ro ? O_RDONLY : O_RDWR) | O_NONBLOCK |
+				       O_CLOEXEC);
+	struct stat st;
+	int e;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, 0) < 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	*type = S_ISFIFO(st.st_mode) ? "a FIFO" :
+		S_ISSOCK(st.st_mode) ? "a socket" :
+		S_ISDIR(st.st_mode) ? "a directory" : NULL;
+	if (*type) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/* Which limit a region refused with -EOVERFLOW passed (the library's
+ * checks, in its order). */
+static const char *overflow_why(const struct vmmem_region *r, bool has_file)
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (r->size - 1 > UINT64_MAX - r->gpa ||
+	    r->gpa + (r->size - 1) == UINT64_MAX)
+		return "the range reaches GPA 2^64 - 1, which no region may "
+		       "include";
+	if (r->size > SIZE_MAX - ps)
+		return "size does not fit this host's address space";
+	if (has_file && r->offset + r->size < r->offset) /* wraps 2^64 */
+		return "file offset + size passes 2^64";
+	if (has_file && r->offset + r->size > (uint64_t)INT64_MAX)
+		return "file offset + size passes 2^63 - 1, the largest "
+		       "file offset";
+	return vmmem_strerror(-EOVERFLOW);
+}
+
+/*
  * Create a guest memory holding @n regions, with the library's log routed
  * to stderr.  Returns 0 with *@out set, or VMMEM_EXIT_FAIL after printing
  * which region was refused and why.
@@ -276,11 +327,17 @@ int vmmem_mem_open(vmm_mem_t **out, const struct vmmem_region *r, size_t n)
 		d.size = r[i].size;
 		d.fd = -1;
 		if (r[i].file && fd < 0) {
-			fd = open(r[i].file,
-				  (r[i].ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-			if (fd < 0) {
+			const char *type = NULL;
+
+			fd = open_backing(&r[i], &type);
+			if (fd < 0 && type)
+				vmmem_err("region %zu %s: %s is %s, which "
+					  "cannot back guest memory", i, range,
+					  r[i].file, type);
+			else if (fd < 0)
 				vmmem_err("region %zu %s: %s: %s", i, range,
-					  r[i].file, strerror(errno));
+					  r[i].file, strerror(-fd));
+			if (fd < 0) {
 				vmm_mem_unref(mem);
 				return VMMEM_EXIT_FAIL;
 			}
@@ -294,14 +351,16 @@ int vmmem_mem_open(vmm_mem_t **out, const struct vmmem_region *r, size_t n)
 		if (fd >= 0 && fd != r[i].fd)
 			close(fd);	/* the library keeps its own dup */
 		if (ret < 0) {
+			const char *why = ret == -EOVERFLOW ?
+				overflow_why(&r[i], fd >= 0) : vmmem_strerror(ret);
+
 			if (r[i].file)
 				vmmem_err("cannot add region %zu %s (file %s "
 					  "offset 0x%" PRIx64 "): %s", i, range,
-					  r[i].file, r[i].offset,
-					  vmmem_strerror(ret));
+					  r[i].file, r[i].offset, why);
 			else
 				vmmem_err("cannot add region %zu %s: %s", i,
-					  range, vmmem_strerror(ret));
+					  range, why);
 			vmm_mem_unref(mem);
 			return VMMEM_EXIT_FAIL;
 		}

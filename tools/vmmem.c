@@ -48,7 +48,8 @@ const char *vmmem_strerror(int err)
 {
 	switch (-err) {
 	case EFAULT:
-		return "guest address not backed by any region";
+		return "not every byte of the guest range is backed by a "
+		       "region";
 	case EACCES:
 		return "read-only region";
 	case EOVERFLOW:
