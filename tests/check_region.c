@@ -2,7 +2,7 @@
 /*
  * check_region - region construction: conformance cases 11-30 of
  * vm-memory-semantics.md section 12.2 adapted to vmm_mem_add_region(), the
- * regression cases C22, C23, C24 and C28 of cases-regressions.md, and the
+ * regression cases C22, C23 and C28 of cases-regressions.md, and the
  * region contract of vmmem.h (fd duplication, the regular-file size check,
  * desc_size rules, HOST, READONLY, VUA, Xen types, overlaps).
  *
@@ -11,8 +11,7 @@
  * region, and the region's properties are read back with
  * vmm_mem_region_info()/vmm_mem_region_info_at() and /proc/self/maps.
  *
- * C24 needs at least 4 free 2 MiB huge pages; main() leaves its TCase out
- * (and says so) when the machine has fewer, and runs everything else.
+ * C24, which depends on the host's huge pages, is in check_hugetlb.c.
  */
 #include "testutil.h"
 
@@ -25,10 +24,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
-#define MIB (UINT64_C(1) << 20)
 
 /* ------------------------------------------------------------------------ */
 /* Local helpers                                                             */
@@ -169,24 +166,6 @@ static int smaps_vmflag(const void *addr, const char *flag)
 	return found;
 }
 
-/* A value from /proc/meminfo (e.g. "HugePages_Free"), or -1. */
-static long meminfo(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
-	size_t kl = strlen(key);
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-			v = strtol(line + kl + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
 
 /* The region table as seen through the query API, to compare before/after. */
 struct snap {
@@ -891,158 +870,8 @@ START_TEST(c23_unaligned_offset_odd_size)
 }
 END_TEST
 
-/*
- * C24 - "hugetlbfs-backed regions: size alignment, the is_hugetlbfs flag,
- * clean teardown".  Steps 1 and 4 need no free huge pages and run whenever
- * the default huge page size is 2 MiB; steps 2-3 need 4 free ones.
- */
-#define HPAGE (2 * MIB)
-
-/* Step 1: "A hugetlb region of 3 MiB fails with a misaligned-size error." */
-START_TEST(c24_hugetlb_misaligned_size)
-{
-	vmm_mem_t *m = mem_new();
-	struct vmm_mem_region_desc d;
-
-	ck_assert_int_eq(tu_add_anon(m, 0, 3 * MIB, VMM_MEM_REGION_HUGETLB),
-			 -EINVAL);
-	ck_assert_int_eq(tu_add_anon(m, 0, HPAGE + 4096,
-				     VMM_MEM_REGION_HUGETLB), -EINVAL);
-	desc_anon(&d, 0, 3 * MIB, VMM_MEM_REGION_HUGETLB);
-	d.huge_page_size = HPAGE;
-	ck_assert_int_eq(add(m, &d), -EINVAL);
-	/* A huge page size that is not a power of two. */
-	desc_anon(&d, 0, 6 * MIB, VMM_MEM_REGION_HUGETLB);
-	d.huge_page_size = 3 * MIB;
-	ck_assert_int_eq(add(m, &d), -EINVAL);
-	ck_assert_int_eq(vmm_mem_num_regions(m), 0);
-	vmm_mem_unref(m);
-}
-END_TEST
-
-/*
- * Step 4: "On a host with HugePages_Free == 0, creating a hugetlb region
- * fails with ENOMEM at creation.  The library does not use MAP_NORESERVE
- * for hugetlb."  Only meaningful when no huge page is free; otherwise the
- * test only checks that a 2 MiB region either works or says -ENOMEM.
- */
-START_TEST(c24_hugetlb_no_free_pages_enomem)
-{
-	vmm_mem_t *m = mem_new();
-	int rc = tu_add_anon(m, 0, HPAGE, VMM_MEM_REGION_HUGETLB);
-
-	if (meminfo("HugePages_Free") == 0) {
-		ck_assert_int_eq(rc, -ENOMEM);
-		ck_assert_int_eq(vmm_mem_num_regions(m), 0);
-	} else {
-		ck_assert_msg(rc == 0 || rc == -ENOMEM, "rc %d", rc);
-	}
-	vmm_mem_unref(m);
-}
-END_TEST
-
-/* Steps 2-3: 4 MiB at GPA 0, detected page size, 4 KiB dirty log,
- * removal takes the VMA away. */
-START_TEST(c24_hugetlb_region)
-{
-	vmm_mem_t *m = mem_new();
-	struct vmm_mem_region_info i;
-	uint64_t bitmap[(4 * MIB / 4096) / 64];
-	uint8_t one = 1;
-	unsigned int k;
-	void *hva;
-
-	ck_assert_int_eq(tu_add_anon(m, 0, 4 * MIB, VMM_MEM_REGION_HUGETLB),
-			 0);
-	info_at(m, 0, &i);
-	ck_assert_uint_ne(i.flags & VMM_MEM_REGION_HUGETLB, 0);
-	ck_assert_uint_eq(i.huge_page_size, HPAGE);
-	ck_assert_uint_eq(i.page_size, HPAGE);
-	ck_assert_uint_eq((uintptr_t)i.hva % HPAGE, 0);
-	hva = i.hva;
-
-	ck_assert_int_eq(vmm_mem_dirty_log_start(m, 4096), 0);
-	ck_assert_int_eq(vmm_mem_write(m, 0x1000, &one, 1), 1);
-	ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 4 * MIB / 4096, bitmap,
-					       0), 1);
-	ck_assert_uint_eq(bitmap[0], 2);
-	for (k = 1; k < TU_ARRAY_SIZE(bitmap); k++)
-		ck_assert_uint_eq(bitmap[k], 0);
-
-	ck_assert_int_eq(vmm_mem_remove_region(m, 0, 4 * MIB), 0);
-	ck_assert(!tu_is_mapped(hva));
-
-	/* Teardown by unref too. */
-	ck_assert_int_eq(tu_add_anon(m, 0, 4 * MIB, VMM_MEM_REGION_HUGETLB),
-			 0);
-	info_at(m, 0, &i);
-	hva = i.hva;
-	ck_assert_int_eq(vmm_mem_write(m, 3 * MIB, &one, 1), 1);
-	vmm_mem_unref(m);
-	ck_assert(!tu_is_mapped(hva));
-}
-END_TEST
-
-/*
- * C24, the hugetlbfs-file half of "the is_hugetlbfs flag": an FD region on
- * a file in a hugetlbfs mount with 2 MiB pages is detected (info.flags
- * gains HUGETLB, huge_page_size is 2 MiB); a size that is not a multiple of
- * it is refused.  Returns without checking when no writable hugetlbfs
- * mount with 2 MiB pages exists.
- */
-static int hugetlbfs_dir(char *dir, size_t len)
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char src[256], mnt[512], type[64];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fscanf(f, "%255s %511s %63s %*[^\n]", src, mnt,
-				type) == 3) {
-		struct statfs sfs;
-
-		if (strcmp(type, "hugetlbfs") != 0 || access(mnt, W_OK) != 0)
-			continue;
-		if (statfs(mnt, &sfs) == 0 && (uint64_t)sfs.f_bsize == HPAGE) {
-			snprintf(dir, len, "%s", mnt);
-			found = 1;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-START_TEST(c24_hugetlbfs_file_detected)
-{
-	char dir[512], path[600];
-	vmm_mem_t *m;
-	struct vmm_mem_region_info i;
-	int fd;
-
-	if (!hugetlbfs_dir(dir, sizeof(dir))) {
-		printf("NOTE: no writable 2 MiB hugetlbfs mount: "
-		       "c24_hugetlbfs_file_detected checks nothing\n");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/vmmem-test-XXXXXX", dir);
-	fd = mkostemp(path, O_CLOEXEC);
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	ck_assert_int_eq(ftruncate(fd, (off_t)(2 * HPAGE)), 0);
-
-	m = mem_new();
-	ck_assert_int_eq(tu_add_fd(m, 0, HPAGE + 4096, fd, 0, 0), -EINVAL);
-	ck_assert_int_eq(tu_add_fd(m, 0, 2 * HPAGE, fd, 0, 0), 0);
-	close(fd);
-	info_at(m, 0, &i);
-	ck_assert_uint_ne(i.flags & VMM_MEM_REGION_HUGETLB, 0);
-	ck_assert_uint_eq(i.huge_page_size, HPAGE);
-	ck_assert_uint_eq(i.page_size, HPAGE);
-	ck_assert_int_eq(vmm_mem_write_u32(m, HPAGE + 4, 0xabcd), 0);
-	vmm_mem_unref(m);
-}
-END_TEST
+/* C24 (hugetlb regions) is in check_hugetlb.c: three programs, each of
+ * which runs or is skipped as a whole with the reason in its log. */
 
 /*
  * C28 - "region-set validation: overlaps, zero-length regions, empty
@@ -1894,7 +1723,7 @@ START_TEST(with_files_anon_offset_refused)
 }
 END_TEST
 
-static Suite *region_suite(int with_hugetlb, int hugetlb_2m)
+static Suite *region_suite(void)
 {
 	Suite *s = suite_create("region");
 	TCase *tc = tcase_create("conformance");
@@ -1925,10 +1754,6 @@ static Suite *region_suite(int with_hugetlb, int hugetlb_2m)
 	tcase_add_loop_test(tr, c22_file_offset_vs_gpa, 0, 2);
 	tcase_add_test(tr, c23_unaligned_offset_odd_size);
 	tcase_add_test(tr, c28_region_set_validation);
-	if (hugetlb_2m) {
-		tcase_add_test(tr, c24_hugetlb_misaligned_size);
-		tcase_add_test(tr, c24_hugetlb_no_free_pages_enomem);
-	}
 	suite_add_tcase(s, tr);
 
 	tcase_add_test(tx, fd_duplicated_and_closed);
@@ -1953,30 +1778,10 @@ static Suite *region_suite(int with_hugetlb, int hugetlb_2m)
 	tcase_add_test(tx, with_files_anon_offset_refused);
 	suite_add_tcase(s, tx);
 
-	if (with_hugetlb) {
-		TCase *th = tcase_create("c24_hugetlb");
-
-		tcase_add_test(th, c24_hugetlb_region);
-		tcase_add_test(th, c24_hugetlbfs_file_detected);
-		tcase_set_timeout(th, 10);
-		suite_add_tcase(s, th);
-	}
 	return s;
 }
 
 int main(void)
 {
-	long hpsize = meminfo("Hugepagesize"), hpfree = meminfo("HugePages_Free");
-	int hugetlb_2m = hpsize == 2048;
-	int with_hugetlb = hugetlb_2m && hpfree >= 4;
-
-	if (!hugetlb_2m)
-		printf("NOTE: default huge page size is not 2 MiB (%ld kB): "
-		       "all C24 tests skipped\n", hpsize);
-	else if (!with_hugetlb)
-		printf("NOTE: HugePages_Free = %ld (< 4 free 2 MiB huge "
-		       "pages): C24 steps 2-3 (TCase c24_hugetlb) skipped\n",
-		       hpfree);
-	fflush(stdout);
-	return tu_run(region_suite(with_hugetlb, hugetlb_2m));
+	return tu_run(region_suite());
 }
