@@ -836,8 +836,11 @@ VMM_MEM_EXPORT ssize_t vmm_mem_mapping_iov(const vmm_mem_mapping_t *map,
  * vmm_mem_unmap - release a mapping and its pins.  For a mapping made with
  * VMM_MEM_MAP_WRITE, the first @written bytes of the range (what the caller
  * says it wrote; QEMU's access_len) are marked in the dirty log, clamped to
- * the mapped length.  Accepts NULL (returns 0).  Returns 0.  Each mapping is
- * released exactly once; any thread may release it.
+ * the mapped length.  Only that prefix is marked, not the whole mapping
+ * (vm-memory's guards mark the whole slice): a device that wrote a byte in
+ * the middle of its mapping passes the end offset of that byte.  Accepts
+ * NULL (returns 0).  Returns 0.  Each mapping is released exactly once; any
+ * thread may release it.
  */
 VMM_MEM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written);
 
@@ -848,7 +851,8 @@ VMM_MEM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written);
 /**
  * vmm_mem_dirty_log_start - start logging writes to the whole guest memory
  * with pages of @page_size bytes (0 = the host page size; otherwise a power
- * of two of at least 4096, the vhost-user log page).  Every library write
+ * of two from 4096, the vhost-user log page, to 2^30, the largest huge
+ * page; a larger one is -EINVAL).  Every library write
  * path marks the pages it touched after the data landed: write, write_exact,
  * fill, copy, store, the snapshot writes and stores, every fd-to-guest
  * transfer, and writable mappings at vmm_mem_unmap().  Reads never mark, nor do failed or zero-length writes.

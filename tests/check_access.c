@@ -1557,6 +1557,18 @@ START_TEST(scalar_errors)
 	ck_assert(all_bytes(hva(m, 0xffc), 4, 0));
 	ck_assert_int_eq(vmm_mem_write_be16(m, 0x2000, 1), -EACCES);
 	ck_assert_int_eq(vmm_mem_write_u8(m, 0x2fff, 1), -EACCES);
+	/* every read helper, host order, le and be, refuses a NULL result
+	 * pointer with -EINVAL (vmm_mem_read_u32(3)) */
+	ck_assert_int_eq(vmm_mem_read_u8(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_u16(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_u32(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_u64(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_le16(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_le32(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_le64(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_be16(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_be32(m, 0, NULL), -EINVAL);
+	ck_assert_int_eq(vmm_mem_read_be64(m, 0, NULL), -EINVAL);
 	vmm_mem_unref(m);
 }
 END_TEST

@@ -654,6 +654,39 @@ static void *unmap_thread(void *arg)
 }
 
 /*
+ * vmm_mem_unmap(3): only the first @written bytes are marked.  A byte
+ * written in the middle of a mapping is reported when the count passed is
+ * its end offset, and not when the count covers only the start.
+ */
+START_TEST(unmap_marks_written_prefix_only)
+{
+	const struct vmm_mem_range r[] = { { 0, 8 * PS } };
+	vmm_mem_t *m = tu_mem_anon(r, 1);
+	vmm_mem_mapping_t *map;
+	struct iovec iov;
+	uint64_t bm = 0;
+
+	ck_assert_int_eq(vmm_mem_dirty_log_start(m, PS), 0);
+	ck_assert_int_eq(vmm_mem_map(m, 0, 8 * PS, VMM_MEM_MAP_WRITE, &map), 0);
+	ck_assert_int_eq(vmm_mem_mapping_iov(map, &iov, 1), 1);
+	((uint8_t *)iov.iov_base)[5 * PS + 7] = 0xa5;
+	ck_assert_int_eq(vmm_mem_unmap(map, 1), 0);	/* too short */
+	ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 8, &bm, 0), 1);
+	ck_assert_uint_eq(bm, 1);	/* page 0 only: page 5 is missed */
+
+	ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 8, &bm,
+					       VMM_MEM_DIRTY_LOG_CLEAR), 1);
+	ck_assert_int_eq(vmm_mem_map(m, 0, 8 * PS, VMM_MEM_MAP_WRITE, &map), 0);
+	ck_assert_int_eq(vmm_mem_mapping_iov(map, &iov, 1), 1);
+	((uint8_t *)iov.iov_base)[5 * PS + 7] = 0x5a;
+	ck_assert_int_eq(vmm_mem_unmap(map, 5 * PS + 8), 0);	/* end offset */
+	ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 8, &bm, 0), 6);
+	ck_assert_uint_eq(bm, 0x3f);	/* pages 0 to 5 */
+	vmm_mem_unref(m);
+}
+END_TEST
+
+/*
  * A mapping made in one thread is released by another: the writes are
  * seen, the written pages are logged, and a removed region's host range
  * goes away with that release.
@@ -762,6 +795,7 @@ static Suite *map_suite(void)
 	tcase_add_loop_test(tc, map_region_removed_while_mapped, 0, 2);
 	tcase_add_loop_test(tc, map_several_mappings_removed_any_order, 0, 2);
 	tcase_add_test(tc, map_unmap_from_another_thread);
+	tcase_add_test(tc, unmap_marks_written_prefix_only);
 	tcase_add_test(tc, map_unref_memory_while_mapped);
 	suite_add_tcase(s, tc);
 	return s;
