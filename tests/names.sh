@@ -51,6 +51,24 @@ if grep -q '@' "$tmp/nm"; then
 		fail=1
 	fi
 fi
+# The Debian symbols file lists every exported symbol with its node, and
+# the version that introduced it is the node's (LIBVMMEM_1.2 -> 1.2.0), so
+# that dpkg-gensymbols (check level 4 in debian/rules) accepts the build and
+# programs get the right minimum version.  A new symbol needs its line.
+symbols=$top_srcdir/debian/libvmmem0.symbols
+if [ -f "$symbols" ] && [ -s "$tmp/nodes" ]; then
+	awk '{ v = $2; sub("^LIBVMMEM_", "", v); print " " $1 "@" $2 " " v ".0" }' \
+		"$tmp/nodes" >"$tmp/sym-want"
+	awk '{ print $2 }' "$tmp/nodes" | sort -u |
+		awk '{ v = $1; sub("^LIBVMMEM_", "", v); print " " $1 "@" $1 " " v ".0" }' \
+		>>"$tmp/sym-want"
+	sort -o "$tmp/sym-want" "$tmp/sym-want"
+	grep '^ ' "$symbols" | sort >"$tmp/sym-have"
+	if ! diff -u "$tmp/sym-have" "$tmp/sym-want"; then
+		echo "names: debian/libvmmem0.symbols differs from the exported symbols ('+' lines are missing there)"
+		fail=1
+	fi
+fi
 if [ "$(wc -l <"$tmp/inline")" -eq 0 ]; then
 	echo "names: found no inline helpers in the header"; fail=1
 fi
@@ -65,5 +83,5 @@ done
 for f in libvmmem.7 vmmem.1; do
 	[ -f "$top_srcdir/man/$f" ] || { echo "names: no manual page man/$f"; fail=1; }
 done
-[ $fail = 0 ] && echo "names: $n exported functions, $(wc -l <"$tmp/inline") inline helpers: header, version script and manual pages agree"
+[ $fail = 0 ] && echo "names: $n exported functions, $(wc -l <"$tmp/inline") inline helpers: header, version script, manual pages and Debian symbols file agree"
 exit $fail
