@@ -51,22 +51,28 @@ if grep -q '@' "$tmp/nm"; then
 		fail=1
 	fi
 fi
-# The Debian symbols file lists every exported symbol with its node, and
+# The Debian symbols file of the library's package (named after its SONAME:
+# libvmmem.so.0, libvmmem0) lists every exported symbol with its node, and
 # the version that introduced it is the node's (LIBVMMEM_1.2 -> 1.2.0), so
 # that dpkg-gensymbols (check level 4 in debian/rules) accepts the build and
 # programs get the right minimum version.  A new symbol needs its line.
-symbols=$top_srcdir/debian/libvmmem0.symbols
-if [ -f "$symbols" ] && [ -s "$tmp/nodes" ]; then
-	awk '{ v = $2; sub("^LIBVMMEM_", "", v); print " " $1 "@" $2 " " v ".0" }' \
-		"$tmp/nodes" >"$tmp/sym-want"
-	awk '{ print $2 }' "$tmp/nodes" | sort -u |
-		awk '{ v = $1; sub("^LIBVMMEM_", "", v); print " " $1 "@" $1 " " v ".0" }' \
-		>>"$tmp/sym-want"
-	sort -o "$tmp/sym-want" "$tmp/sym-want"
-	grep '^ ' "$symbols" | sort >"$tmp/sym-have"
-	if ! diff -u "$tmp/sym-have" "$tmp/sym-want"; then
-		echo "names: debian/libvmmem0.symbols differs from the exported symbols ('+' lines are missing there)"
+soname=$(LC_ALL=C readelf -d "$so" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+pkg=$(echo "$soname" | sed 's/\.so\.\([0-9]*\)$/\1/')
+symbols=$top_srcdir/debian/$pkg.symbols
+if [ -f "$top_srcdir/debian/control" ] && [ -s "$tmp/nodes" ]; then
+	if [ ! -f "$symbols" ]; then
+		echo "names: no debian/$pkg.symbols: each installed library has its Debian package (README, Maintainer notes)"
 		fail=1
+	else
+		awk '{ print $1 "@" $2, $2 }' "$tmp/nodes" >"$tmp/sym-pairs"
+		awk '{ print $2 "@" $2, $2 }' "$tmp/nodes" | sort -u >>"$tmp/sym-pairs"
+		awk '{ v = $2; sub(/.*_/, "", v); print " " $1 " " v ".0" }' \
+			"$tmp/sym-pairs" | sort >"$tmp/sym-want"
+		grep '^ ' "$symbols" | sort >"$tmp/sym-have"
+		if ! diff -u "$tmp/sym-have" "$tmp/sym-want"; then
+			echo "names: debian/$pkg.symbols differs from the exported symbols ('+' lines are missing there)"
+			fail=1
+		fi
 	fi
 fi
 if [ "$(wc -l <"$tmp/inline")" -eq 0 ]; then
