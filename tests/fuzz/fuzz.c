@@ -1,0 +1,2079 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libFuzzer harness: each input is a program of calls on one guest memory.
+ *
+ * The input is read as a sequence of operations.  One byte picks a row of
+ * ops[] (modulo its length) and the row's function reads its own arguments
+ * from the bytes that follow; an exhausted input reads as zeros.  Every
+ * call's result is compared with a small reference model of guest memory
+ * kept here: the regions (GPA, size, type, read-only), the bytes behind them
+ * (anonymous buffers, memfd contents shared by every region and host
+ * mapping of the same file, copy-on-write pages of private file regions),
+ * snapshots and scatter-gather mappings with the regions they hold, and the
+ * dirty bits of each region while logging is on.  A difference, a leaked
+ * file descriptor or a mapping that outlives its last user aborts with a
+ * message; ASan and UBSan catch the rest.
+ *
+ * Adding a call: write an op_*() function that reads its arguments with the
+ * in_*() and pick_*() helpers, computes the model's answer, calls the
+ * library and checks with EXPECT()/EQ(); then append a row to ops[].  Append
+ * only: a row's position is what the committed seeds mean by it.
+ *
+ * VMMEM_FUZZ_TRACE=1 prints each operation as it runs (to replay a crash:
+ * VMMEM_FUZZ_TRACE=1 ./vmmem-fuzz crash-FILE).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <vmmem.h>
+
+#define PG 4096u
+#define POOL 40			/* regions created per input, at most */
+#define MAX_LIVE 12		/* regions in the memory at once */
+#define MAX_RPAGES 16		/* largest region, in pages */
+#define NMEMFD 2
+#define MEMFD_PAGES 32
+#define MEMFD_SIZE ((uint64_t)MEMFD_PAGES * PG)
+#define NSNAP 4
+#define NMAP 4
+#define BUF_MAX (1u << 20)	/* more than MAX_LIVE regions hold */
+#define XF_MAX (2u << 20)	/* the transfer file's model */
+#define LOW_PAGES 96		/* the low window of GPAs regions go to */
+#define TOP (UINT64_MAX - 64 * (uint64_t)PG + 1)	/* the high window */
+
+/* ---- input -------------------------------------------------------------- */
+
+static const uint8_t *in_p;
+static size_t in_n;
+static bool trace;
+
+static uint8_t in_u8(void)
+{
+	if (!in_n)
+		return 0;
+	in_n--;
+	return *in_p++;
+}
+
+static uint16_t in_u16(void)
+{
+	return (uint16_t)(in_u8() | in_u8() << 8);
+}
+
+static uint32_t in_u32(void)
+{
+	return (uint32_t)in_u16() | (uint32_t)in_u16() << 16;
+}
+
+static uint64_t in_u64(void)
+{
+	return (uint64_t)in_u32() | (uint64_t)in_u32() << 32;
+}
+
+/* ---- failure reporting --------------------------------------------------- */
+
+static const char *cur_op;
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+fail(int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vmmem-fuzz: model mismatch in %s (fuzz.c:%d): ",
+		cur_op ? cur_op : "?", line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+#define EXPECT(c, ...)                                                        \
+	do {                                                                  \
+		if (!(c))                                                     \
+			fail(__LINE__, __VA_ARGS__);                          \
+	} while (0)
+#define EQ(got, exp)                                                          \
+	do {                                                                  \
+		long long g_ = (long long)(got), e_ = (long long)(exp);       \
+		if (g_ != e_)                                                 \
+			fail(__LINE__, "%s = %lld, expected %lld", #got, g_,  \
+			     e_);                                             \
+	} while (0)
+
+static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!trace)
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, "  %s ", cur_op);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* ---- the model ----------------------------------------------------------- */
+
+struct mregion {
+	bool live;
+	uint64_t gpa, size;
+	uint32_t type, flags;
+	int memfd;		/* backing file index, -1 for own bytes */
+	uint64_t off;		/* offset in the backing file */
+	uint8_t *own;		/* own bytes, or private copies of pages */
+	uint8_t *cow;		/* private file regions: page copied */
+	void *hva;		/* what the library reports */
+	size_t map_len;		/* library mappings: length; 0 for HOST */
+	bool released;		/* library mapping seen unmapped */
+	bool logged;		/* has a dirty bitmap of this logging period */
+	uint64_t dirty;		/* bit k: page (gpa >> shift) + k */
+	uint64_t vua;
+};
+
+struct mtable {
+	int n;
+	struct mregion *r[MAX_LIVE];
+};
+
+struct msnap {
+	vmm_mem_snapshot_t *s;
+	struct mtable t;
+	unsigned long gen;
+};
+
+struct mmapping {
+	vmm_mem_mapping_t *m;
+	uint64_t gpa, len;
+	unsigned int flags;
+	int n;
+	struct mregion *r[MAX_LIVE];
+	struct iovec iov[MAX_LIVE];
+};
+
+struct hostmap {
+	void *p;
+	size_t len;
+};
+
+static struct {
+	vmm_mem_t *mem;
+	struct mregion pool[POOL];
+	int npool;
+	struct mtable live;
+	unsigned long gen;	/* table generation: add and remove bump it */
+	int memfd[NMEMFD];
+	uint8_t *mf[NMEMFD];
+	int pipe[2];
+	int xf;			/* transfer memfd */
+	uint8_t *xfm;
+	uint64_t xf_size;
+	struct msnap snap[NSNAP];
+	struct mmapping map[NMAP];
+	struct hostmap host[POOL];
+	int nhost;
+	unsigned int shift;	/* dirty log page shift, 0 = off */
+} S;
+
+static uint8_t buf[BUF_MAX + 64], buf2[BUF_MAX + 64];
+
+static uint64_t rnd_state;
+static uint8_t rnd8(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint8_t)(rnd_state >> 24);
+}
+
+static void pattern(uint8_t *p, size_t n, uint32_t seed)
+{
+	size_t i;
+
+	rnd_state = seed | 1;
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		rnd8();
+		x = rnd_state * 0x9e3779b97f4a7c15ull;
+		memcpy(p + i, &x, 8);
+	}
+	for (; i < n; i++)
+		p[i] = rnd8();
+}
+
+static uint64_t last_of(const struct mregion *r)
+{
+	return r->gpa + (r->size - 1);
+}
+
+static int m_find(const struct mtable *t, uint64_t gpa)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (gpa >= t->r[i]->gpa && gpa <= last_of(t->r[i]))
+			return i;
+	return -1;
+}
+
+static bool wraps(uint64_t gpa, uint64_t len)
+{
+	return len && gpa + (len - 1) < gpa;
+}
+
+/* vmm_span(): bytes backed contiguously from gpa (writable ones only when
+ * @w), at most len. */
+static uint64_t m_span(const struct mtable *t, uint64_t gpa, uint64_t len,
+		       bool w)
+{
+	int i = m_find(t, gpa);
+	uint64_t done = 0, cur = gpa;
+
+	if (i < 0)
+		return 0;
+	for (;;) {
+		const struct mregion *r = t->r[i];
+		uint64_t cap;
+
+		if (w && (r->flags & VMM_MEM_REGION_READONLY))
+			break;
+		cap = last_of(r) - cur + 1;
+		if (cap >= len - done)
+			return len;
+		done += cap;
+		cur += cap;
+		if (i + 1 >= t->n || t->r[i + 1]->gpa != cur)
+			break;
+		i++;
+	}
+	return done;
+}
+
+/* The exact calls' check: 0, -EFAULT (any byte unbacked) or -EACCES. */
+static int m_range_check(const struct mtable *t, uint64_t gpa, uint64_t len,
+			 bool w)
+{
+	int i;
+
+	if (m_span(t, gpa, len, false) != len)
+		return -EFAULT;
+	if (w)
+		for (i = m_find(t, gpa); i < t->n && t->r[i]->gpa <= gpa + (len - 1);
+		     i++)
+			if (t->r[i]->flags & VMM_MEM_REGION_READONLY)
+				return -EACCES;
+	return 0;
+}
+
+/* The model's bytes at offset @off of @r, *@n of them contiguous (to the
+ * region's end, or the page's for a private file region); @w breaks
+ * copy-on-write. */
+static uint8_t *m_chunk(struct mregion *r, uint64_t off, bool w, uint64_t *n)
+{
+	uint64_t pg = off / PG;
+
+	*n = r->size - off;
+	if (r->memfd < 0)
+		return &r->own[off];
+	if (r->cow) {
+		if (*n > PG - off % PG)
+			*n = PG - off % PG;
+		if (r->cow[pg])
+			return &r->own[off];
+		if (!w)
+			return &S.mf[r->memfd][r->off + off];
+		memcpy(&r->own[pg * PG], &S.mf[r->memfd][r->off + pg * PG], PG);
+		r->cow[pg] = 1;
+		return &r->own[off];
+	}
+	return &S.mf[r->memfd][r->off + off];
+}
+
+static uint8_t *m_byte(struct mregion *r, uint64_t off, bool w)
+{
+	uint64_t n;
+
+	return m_chunk(r, off, w, &n);
+}
+
+/* Copy @len bytes between @b and offset @off of @r. */
+static void m_copy(struct mregion *r, uint64_t off, uint8_t *b, uint64_t len,
+		   bool w)
+{
+	while (len) {
+		uint64_t n;
+		uint8_t *p = m_chunk(r, off, w, &n);
+
+		if (n > len)
+			n = len;
+		if (w)
+			memcpy(p, b, (size_t)n);
+		else
+			memcpy(b, p, (size_t)n);
+		off += n;
+		b += n;
+		len -= n;
+	}
+}
+
+static void m_mark(struct mregion *r, uint64_t gpa, uint64_t len)
+{
+	uint64_t p, first, last;
+
+	if (!S.shift || !r->logged || !len)
+		return;
+	first = r->gpa >> S.shift;
+	last = (gpa + (len - 1)) >> S.shift;
+	for (p = gpa >> S.shift; p <= last; p++)
+		r->dirty |= UINT64_C(1) << (p - first);
+}
+
+/* Copy between the model and @b over [gpa, gpa + len) of table @t, which
+ * the caller knows to be backed; writes mark when @mark. */
+static void m_rw(const struct mtable *t, uint64_t gpa, uint8_t *b,
+		 uint64_t len, bool w, bool mark)
+{
+	while (len) {
+		int i = m_find(t, gpa);
+		struct mregion *r;
+		uint64_t n;
+
+		EXPECT(i >= 0, "model walked into a hole at 0x%llx",
+		       (unsigned long long)gpa);
+		r = t->r[i];
+		n = last_of(r) - gpa + 1;
+		if (n > len)
+			n = len;
+		m_copy(r, gpa - r->gpa, b, n, w);
+		if (w && mark)
+			m_mark(r, gpa, n);
+		gpa += n;
+		b += n;
+		len -= n;
+	}
+}
+
+static void rebuild_live(void)
+{
+	int i, j;
+
+	S.live.n = 0;
+	for (i = 0; i < S.npool; i++) {
+		struct mregion *r = &S.pool[i];
+
+		if (!r->live)
+			continue;
+		for (j = S.live.n; j > 0 && S.live.r[j - 1]->gpa > r->gpa; j--)
+			S.live.r[j] = S.live.r[j - 1];
+		S.live.r[j] = r;
+		S.live.n++;
+	}
+	S.gen++;
+}
+
+/* Is @r still reachable: in the memory, a snapshot or a mapping? */
+static bool m_held(const struct mregion *r)
+{
+	int i, j;
+
+	if (r->live)
+		return true;
+	for (i = 0; i < NSNAP; i++)
+		for (j = 0; S.snap[i].s && j < S.snap[i].t.n; j++)
+			if (S.snap[i].t.r[j] == r)
+				return true;
+	for (i = 0; i < NMAP; i++)
+		for (j = 0; S.map[i].m && j < S.map[i].n; j++)
+			if (S.map[i].r[j] == r)
+				return true;
+	return false;
+}
+
+static bool is_mapped(const void *p)
+{
+	unsigned char v;
+
+	return mincore((void *)p, PG, &v) == 0 || errno != ENOMEM;
+}
+
+/* Every library mapping is there while something holds its region and
+ * gone as soon as nothing does.  Run right after a reference is dropped,
+ * before anything can map new memory at the same address. */
+static void check_released(void)
+{
+	int i;
+
+	for (i = 0; i < S.npool; i++) {
+		struct mregion *r = &S.pool[i];
+
+		if (!r->map_len || r->released)
+			continue;
+		if (m_held(r)) {
+			EXPECT(is_mapped(r->hva),
+			       "region 0x%llx+0x%llx unmapped while held",
+			       (unsigned long long)r->gpa,
+			       (unsigned long long)r->size);
+		} else {
+			EXPECT(!is_mapped(r->hva),
+			       "region 0x%llx+0x%llx still mapped after its "
+			       "last user", (unsigned long long)r->gpa,
+			       (unsigned long long)r->size);
+			r->released = true;
+		}
+	}
+}
+
+/* ---- argument pickers ----------------------------------------------------- */
+
+static struct mregion *pick_region(bool live_only)
+{
+	uint8_t k = in_u8();
+
+	if (live_only || !S.npool) {
+		if (!S.live.n)
+			return NULL;
+		return S.live.r[k % S.live.n];
+	}
+	return &S.pool[k % S.npool];
+}
+
+/* A guest address: near a region's edges, in the windows regions live in,
+ * near 2^64, or anything. */
+static uint64_t pick_gpa(void)
+{
+	uint8_t m = in_u8();
+	struct mregion *r;
+
+	switch (m & 7) {
+	case 0: case 1: case 2:
+		r = pick_region(m & 8);
+		if (!r)
+			return (uint64_t)in_u8() * PG;
+		return ((m & 16) ? r->gpa + r->size : r->gpa) +
+		       (uint64_t)(int64_t)(int16_t)in_u16() / ((m & 32) ? 256 : 1);
+	case 3:
+		return (uint64_t)(in_u8() % LOW_PAGES) * PG + (in_u8() & ~7u);
+	case 4:
+		return in_u32() % (LOW_PAGES * PG);
+	case 5:
+		return UINT64_MAX - in_u16();
+	case 6:
+		return TOP + (uint64_t)(in_u8() % 64) * PG;
+	default:
+		return in_u64();
+	}
+}
+
+/* A length for a call with a host buffer: at most BUF_MAX. */
+static uint64_t pick_len(void)
+{
+	uint8_t m = in_u8();
+
+	switch (m & 7) {
+	case 0: case 1:
+		return m >> 3;			/* 0 to 31 */
+	case 2: case 3:
+		return (uint64_t)((m >> 3) % 17) * PG + in_u8();
+	case 4: case 5:
+		return in_u16() % (3 * PG);
+	case 6:
+		return in_u16();
+	default:
+		return in_u32() % BUF_MAX;
+	}
+}
+
+/* A guest range length for calls without a buffer: may be huge. */
+static uint64_t pick_glen(void)
+{
+	uint8_t m = in_u8();
+
+	if ((m & 7) == 7)
+		return in_u64();
+	if ((m & 7) == 6)
+		return UINT64_MAX - in_u16();
+	return pick_len();
+}
+
+/* ---- handle and regions --------------------------------------------------- */
+
+static int memfd_get(int i)
+{
+	if (S.memfd[i] < 0) {
+		S.memfd[i] = memfd_create("vmmem-fuzz", MFD_CLOEXEC);
+		EXPECT(S.memfd[i] >= 0, "memfd_create: %s", strerror(errno));
+		EXPECT(ftruncate(S.memfd[i], (off_t)MEMFD_SIZE) == 0,
+		       "ftruncate: %s", strerror(errno));
+		S.mf[i] = calloc(1, MEMFD_SIZE);
+	}
+	return S.memfd[i];
+}
+
+static uint64_t pick_size(void)
+{
+	uint8_t m = in_u8();
+
+	switch (m & 3) {
+	case 0: case 1:
+		return (uint64_t)((m >> 2) % MAX_RPAGES + 1) * PG;
+	case 2:
+		return in_u16() % (MAX_RPAGES * PG) + 1;
+	default:
+		return (m >> 2) + 1;
+	}
+}
+
+static uint64_t pick_region_gpa(uint64_t size)
+{
+	uint8_t m = in_u8();
+	struct mregion *r;
+
+	switch (m & 7) {
+	case 0: case 1: case 2:
+		return (uint64_t)(in_u8() % LOW_PAGES) * PG;
+	case 3:	/* right after a region */
+		r = pick_region(true);
+		return r ? r->gpa + r->size : 0;
+	case 4:	/* right before one */
+		r = pick_region(true);
+		return r ? r->gpa - size : 0;
+	case 5:
+		return in_u32() % (LOW_PAGES * PG);
+	case 6:	/* at the top: size may reach 2^64 */
+		return UINT64_MAX - size + 1 - (in_u8() % 3) * (uint64_t)PG / 2;
+	default:
+		return TOP + (uint64_t)(in_u8() % 64) * PG;
+	}
+}
+
+/* validate() of the library, in its order, for the fields picked here. */
+static int m_validate(const struct vmm_mem_region_desc *d)
+{
+	uint64_t allowed, end;
+
+	switch (d->type) {
+	case VMM_MEM_REGION_ANON:
+		allowed = VMM_MEM_REGION_READONLY | VMM_MEM_REGION_HUGETLB |
+			  VMM_MEM_REGION_POPULATE;
+		break;
+	case VMM_MEM_REGION_FD:
+		allowed = VMM_MEM_REGION_READONLY | VMM_MEM_REGION_PRIVATE |
+			  VMM_MEM_REGION_POPULATE;
+		break;
+	case VMM_MEM_REGION_HOST:
+	case VMM_MEM_REGION_XEN_FOREIGN:
+		allowed = VMM_MEM_REGION_READONLY;
+		break;
+	case VMM_MEM_REGION_XEN_GRANT:
+		allowed = VMM_MEM_REGION_READONLY |
+			  VMM_MEM_REGION_NO_ADVANCE_MAP;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (d->flags & ~allowed)
+		return -EINVAL;
+	if (!d->size)
+		return -EINVAL;
+	if (__builtin_add_overflow(d->gpa, d->size, &end))
+		return -EOVERFLOW;
+	if (d->huge_page_size && !(d->flags & VMM_MEM_REGION_HUGETLB))
+		return -EINVAL;
+	if (d->fd_offset && d->type != VMM_MEM_REGION_FD &&
+	    d->type < VMM_MEM_REGION_XEN_FOREIGN)
+		return -EINVAL;
+	if (d->domid && d->type < VMM_MEM_REGION_XEN_FOREIGN)
+		return -EINVAL;
+	if (d->hva && d->type != VMM_MEM_REGION_HOST)
+		return -EINVAL;
+	switch (d->type) {
+	case VMM_MEM_REGION_FD:
+		if (d->fd < 0 || d->fd_offset % PG)
+			return -EINVAL;
+		if (d->fd_offset + d->size > (uint64_t)INT64_MAX)
+			return -EOVERFLOW;
+		break;
+	case VMM_MEM_REGION_HOST:
+		if (!d->hva || (uintptr_t)d->hva % PG)
+			return -EINVAL;
+		break;
+	case VMM_MEM_REGION_XEN_FOREIGN:
+	case VMM_MEM_REGION_XEN_GRANT:
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int m_overlaps(uint64_t gpa, uint64_t size)
+{
+	int i;
+
+	for (i = 0; i < S.live.n; i++)
+		if (gpa <= last_of(S.live.r[i]) &&
+		    S.live.r[i]->gpa <= gpa + (size - 1))
+			return 1;
+	return 0;
+}
+
+static void check_info(const struct vmm_mem_region_info *in,
+		       const struct mregion *r)
+{
+	EQ(in->gpa, r->gpa);
+	EQ(in->size, r->size);
+	EQ(in->type, r->type);
+	EQ(in->flags, r->flags);
+	EQ(in->fd_offset, r->type == VMM_MEM_REGION_FD ? r->off : 0);
+	EQ(in->vua, r->vua);
+	EQ(in->has_fd, r->type == VMM_MEM_REGION_FD);
+	EQ(in->page_size, PG);
+	EQ(in->huge_page_size, 0);
+	EQ(in->domid, 0);
+	EXPECT(in->hva == r->hva, "hva %p, expected %p", in->hva, r->hva);
+}
+
+/*
+ * Add a region of type @type.  The descriptor is valid unless the mutation
+ * byte says otherwise; the model's verdict follows the header's rules.
+ */
+static void add_region(uint32_t type)
+{
+	struct {
+		struct vmm_mem_region_desc d;
+		uint8_t tail[16];
+	} x;
+	struct vmm_mem_region_desc *d = &x.d;
+	size_t dsize = sizeof(*d);
+	uint8_t mut = in_u8(), fl = in_u8(), mi = in_u8() % NMEMFD;
+	struct hostmap *hm = NULL;
+	struct mregion *r;
+	int want, rc, fd = -1;
+	bool host_file = false;
+
+	if (S.live.n >= MAX_LIVE || S.npool >= POOL || S.nhost >= POOL)
+		return;
+	memset(&x, 0, sizeof(x));
+	d->type = type;
+	d->size = pick_size();
+	d->gpa = pick_region_gpa(d->size);
+	d->vua = (fl & 0x80) ? in_u64() : 0;
+	if (fl & 1)
+		d->flags |= VMM_MEM_REGION_READONLY;
+	if ((fl & 2) && type != VMM_MEM_REGION_HOST)
+		d->flags |= VMM_MEM_REGION_POPULATE;
+	if ((fl & 4) && type == VMM_MEM_REGION_FD)
+		d->flags |= VMM_MEM_REGION_PRIVATE;
+	if (type == VMM_MEM_REGION_FD) {
+		fd = memfd_get(mi);
+		d->fd = fd;
+		d->fd_offset = (uint64_t)(in_u8() % MEMFD_PAGES) * PG;
+	}
+	if (type == VMM_MEM_REGION_HOST) {
+		size_t len = (size_t)((d->size + PG - 1) & ~(uint64_t)(PG - 1));
+		void *p;
+
+		host_file = fl & 8;
+		if (host_file) {
+			uint64_t off = (uint64_t)(in_u8() % MEMFD_PAGES) * PG;
+
+			if (off + len > MEMFD_SIZE)
+				off = MEMFD_SIZE - len;
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 memfd_get(mi), (off_t)off);
+			d->fd_offset = off;	/* the model's; cleared below */
+		} else {
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		}
+		EXPECT(p != MAP_FAILED, "mmap: %s", strerror(errno));
+		hm = &S.host[S.nhost++];
+		hm->p = p;
+		hm->len = len;
+		d->hva = p;
+	}
+	uint64_t host_off = d->fd_offset;
+	if (type == VMM_MEM_REGION_HOST)
+		d->fd_offset = 0;
+	switch (mut & 15) {
+	case 8: d->type = 5 + in_u8(); break;
+	case 9: d->flags |= 1u << (in_u8() % 32); break;
+	case 10: d->size = 0; break;
+	case 11: d->fd_offset += (uint64_t)1 << (in_u8() % 64); break;
+	case 12: d->domid = in_u8() | 1; break;
+	case 13:	/* a HOST mapping is only len bytes: stay inside */
+		d->hva = (void *)((uintptr_t)d->hva +
+			 (type == VMM_MEM_REGION_HOST || in_u8() % 2 ? 1 : PG));
+		break;
+	case 14: d->type = VMM_MEM_REGION_XEN_FOREIGN + (mut >> 7); break;
+	case 15:
+		switch (in_u8() % 4) {
+		case 0: dsize = VMM_MEM_REGION_DESC_SIZE_VER0 - 1 - in_u8() % 8; break;
+		case 1: dsize = sizeof(x); x.tail[in_u8() % 16] = 1; break;
+		case 2: dsize = sizeof(x); break;
+		default:
+			d->huge_page_size = (uint64_t)1 << (in_u8() % 40);
+			if (in_u8() & 1)
+				d->flags |= VMM_MEM_REGION_HUGETLB;
+		}
+		break;
+	case 7:
+		if (type == VMM_MEM_REGION_FD)
+			d->fd = (in_u8() & 1) ? -1 - in_u8() : 1000 + in_u8();
+		break;
+	}
+
+	if (dsize < VMM_MEM_REGION_DESC_SIZE_VER0)
+		want = -EINVAL;
+	else if (dsize > sizeof(*d) && x.tail[0] + x.tail[1] + x.tail[2] +
+		 x.tail[3] + x.tail[4] + x.tail[5] + x.tail[6] + x.tail[7] +
+		 x.tail[8] + x.tail[9] + x.tail[10] + x.tail[11] + x.tail[12] +
+		 x.tail[13] + x.tail[14] + x.tail[15])
+		want = -E2BIG;
+	else
+		want = m_validate(d);
+	if (!want && (d->flags & VMM_MEM_REGION_HUGETLB)) {
+		/* Sizes here are below the default huge page; a given size
+		 * that divides them is one x86 does not have. */
+		uint64_t h = d->huge_page_size;
+
+		want = h >= PG && d->size % h == 0 ? -EOPNOTSUPP : -EINVAL;
+	}
+	if (!want && d->type == VMM_MEM_REGION_FD) {
+		if (d->fd >= 1000)
+			want = -EBADF;
+		else if (d->fd_offset + d->size > MEMFD_SIZE)
+			want = -EINVAL;
+	}
+	if (!want && m_overlaps(d->gpa, d->size))
+		want = -EEXIST;
+	note("type %u flags 0x%x gpa 0x%llx size 0x%llx off 0x%llx mut %u "
+	     "-> %d", d->type, d->flags, (unsigned long long)d->gpa,
+	     (unsigned long long)d->size, (unsigned long long)d->fd_offset,
+	     mut & 15, want);
+	rc = vmm_mem_add_region(S.mem, d, dsize);
+	EQ(rc, want);
+	if (rc)
+		return;
+
+	r = &S.pool[S.npool++];
+	memset(r, 0, sizeof(*r));
+	r->live = true;
+	r->gpa = d->gpa;
+	r->size = d->size;
+	r->type = d->type;
+	r->flags = d->flags;
+	r->vua = d->vua;
+	r->memfd = -1;
+	r->logged = S.shift != 0;
+	if (type == VMM_MEM_REGION_FD || host_file) {
+		r->memfd = mi;
+		r->off = type == VMM_MEM_REGION_FD ? d->fd_offset : host_off;
+	}
+	if (r->memfd < 0 || (r->flags & VMM_MEM_REGION_PRIVATE)) {
+		size_t pages = (size_t)((r->size + PG - 1) / PG);
+
+		r->own = calloc(pages, PG);
+		if (r->memfd >= 0) {
+			r->cow = calloc(pages, 1);
+			/* MAP_POPULATE of a writable private mapping breaks
+			 * copy-on-write for every page at once. */
+			if ((r->flags & VMM_MEM_REGION_POPULATE) &&
+			    !(r->flags & VMM_MEM_REGION_READONLY)) {
+				size_t p;
+
+				for (p = 0; p < pages; p++)
+					m_byte(r, p * PG, true);
+			}
+		}
+	}
+	if (type == VMM_MEM_REGION_HOST) {
+		r->hva = d->hva;
+	} else {
+		struct vmm_mem_region_info info;
+
+		EQ(vmm_mem_region_info_at(S.mem, r->gpa, &info, sizeof(info)), 0);
+		r->hva = info.hva;
+		r->map_len = (size_t)((r->size + PG - 1) & ~(uint64_t)(PG - 1));
+	}
+	rebuild_live();
+}
+
+static void op_add_anon(void) { add_region(VMM_MEM_REGION_ANON); }
+static void op_add_fd(void) { add_region(VMM_MEM_REGION_FD); }
+static void op_add_host(void) { add_region(VMM_MEM_REGION_HOST); }
+
+static void op_remove(void)
+{
+	uint8_t m = in_u8();
+	struct mregion *r = pick_region(!(m & 1));
+	uint64_t gpa, size;
+	int i, want = -ENOENT;
+
+	if (r) {
+		gpa = r->gpa;
+		size = r->size;
+	} else {
+		gpa = pick_gpa();
+		size = pick_glen();
+	}
+	if (m & 2)
+		size += (uint64_t)(int8_t)in_u8();
+	if (m & 4)
+		gpa += (uint64_t)(int8_t)in_u8();
+	for (i = 0; i < S.live.n; i++)
+		if (S.live.r[i]->gpa == gpa && S.live.r[i]->size == size) {
+			want = 0;
+			r = S.live.r[i];
+		}
+	note("0x%llx+0x%llx -> %d", (unsigned long long)gpa,
+	     (unsigned long long)size, want);
+	EQ(vmm_mem_remove_region(S.mem, gpa, size), want);
+	if (want == 0) {
+		r->live = false;
+		rebuild_live();
+		check_released();
+	}
+}
+
+/* ---- byte access ---------------------------------------------------------- */
+
+static void op_read(void)
+{
+	uint64_t gpa = pick_gpa(), len = pick_len(), n;
+	ssize_t rc;
+	int want;
+
+	if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else if (!len)
+		want = 0;
+	else if (m_find(&S.live, gpa) < 0)
+		want = -EFAULT;
+	else
+		want = 1;
+	note("0x%llx+0x%llx", (unsigned long long)gpa, (unsigned long long)len);
+	rc = vmm_mem_read(S.mem, gpa, buf, (size_t)len);
+	if (want <= 0) {
+		EQ(rc, want);
+		return;
+	}
+	n = m_span(&S.live, gpa, len, false);
+	EQ(rc, n);
+	m_rw(&S.live, gpa, buf2, n, false, false);
+	EXPECT(!memcmp(buf, buf2, n), "read 0x%llx+0x%llx: bytes differ",
+	       (unsigned long long)gpa, (unsigned long long)n);
+}
+
+static void op_write(void)
+{
+	uint64_t gpa = pick_gpa(), len = pick_len(), n;
+	uint32_t seed = in_u32();
+	ssize_t rc;
+	int i, want;
+
+	pattern(buf, (size_t)len, seed);
+	i = m_find(&S.live, gpa);
+	if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else if (!len)
+		want = 0;
+	else if (i < 0)
+		want = -EFAULT;
+	else if (S.live.r[i]->flags & VMM_MEM_REGION_READONLY)
+		want = -EACCES;
+	else
+		want = 1;
+	note("0x%llx+0x%llx -> %d", (unsigned long long)gpa,
+	     (unsigned long long)len, want);
+	rc = vmm_mem_write(S.mem, gpa, buf, (size_t)len);
+	if (want <= 0) {
+		EQ(rc, want);
+		return;
+	}
+	n = m_span(&S.live, gpa, len, true);
+	EQ(rc, n);
+	m_rw(&S.live, gpa, buf, n, true, true);
+}
+
+/* The exact calls on the handle (@snap NULL) or on a snapshot. */
+static void exact(struct msnap *sn, bool w)
+{
+	const struct mtable *t = sn ? &sn->t : &S.live;
+	uint64_t gpa = pick_gpa(), len = pick_len();
+	uint32_t seed = in_u32();
+	int rc, want;
+
+	if (!len)
+		want = 0;
+	else if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else
+		want = m_range_check(t, gpa, len, w);
+	note("%s 0x%llx+0x%llx -> %d", w ? "write" : "read",
+	     (unsigned long long)gpa, (unsigned long long)len, want);
+	if (w) {
+		pattern(buf, (size_t)len, seed);
+		rc = sn ? vmm_mem_snapshot_write_exact(sn->s, gpa, buf, (size_t)len)
+			: vmm_mem_write_exact(S.mem, gpa, buf, (size_t)len);
+	} else {
+		memset(buf, 0xa5, (size_t)len);
+		rc = sn ? vmm_mem_snapshot_read_exact(sn->s, gpa, buf, (size_t)len)
+			: vmm_mem_read_exact(S.mem, gpa, buf, (size_t)len);
+	}
+	EQ(rc, want);
+	if (want) {
+		if (!w && len) {	/* the buffer is untouched on failure */
+			memset(buf2, 0xa5, (size_t)len);
+			EXPECT(!memcmp(buf, buf2, (size_t)len), "buffer changed");
+		}
+		return;
+	}
+	if (w) {
+		m_rw(t, gpa, buf, len, true, true);
+	} else {
+		m_rw(t, gpa, buf2, len, false, false);
+		EXPECT(!memcmp(buf, buf2, (size_t)len), "bytes differ");
+	}
+}
+
+static void op_read_exact(void) { exact(NULL, false); }
+static void op_write_exact(void) { exact(NULL, true); }
+
+static void op_fill(void)
+{
+	uint64_t gpa = pick_gpa(), len = pick_glen();
+	uint8_t c = in_u8();
+	int want;
+
+	if (!len)
+		want = 0;
+	else if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else
+		want = m_range_check(&S.live, gpa, len, true);
+	note("0x%llx+0x%llx 0x%x -> %d", (unsigned long long)gpa,
+	     (unsigned long long)len, c, want);
+	EQ(vmm_mem_fill(S.mem, gpa, c, len), want);
+	if (!want && len) {
+		memset(buf, c, (size_t)len);
+		m_rw(&S.live, gpa, buf, len, true, true);
+	}
+}
+
+static void op_copy(void)
+{
+	uint64_t dst = pick_gpa(), src = pick_gpa(), len = pick_glen();
+	int want;
+
+	if (!len)
+		want = 0;
+	else if (wraps(dst, len) || wraps(src, len))
+		want = -EOVERFLOW;
+	else if ((want = m_range_check(&S.live, src, len, false)) == 0)
+		want = m_range_check(&S.live, dst, len, true);
+	note("0x%llx <- 0x%llx +0x%llx -> %d", (unsigned long long)dst,
+	     (unsigned long long)src, (unsigned long long)len, want);
+	EQ(vmm_mem_copy(S.mem, dst, src, len), want);
+	if (!want && len) {
+		m_rw(&S.live, src, buf, len, false, false);
+		m_rw(&S.live, dst, buf, len, true, true);
+	}
+}
+
+/* ---- atomics --------------------------------------------------------------- */
+
+static const int orders[] = { 0, 1, 2, 3, 4, 5, -1, 6 };
+
+static int m_atomic(const struct mtable *t, uint64_t gpa, unsigned int size,
+		    bool store)
+{
+	int i = m_find(t, gpa);
+	const struct mregion *r;
+
+	if (i < 0)
+		return -EFAULT;
+	r = t->r[i];
+	if (size - 1 > last_of(r) - gpa)
+		return -EINVAL;
+	if (((uintptr_t)r->hva + (gpa - r->gpa)) & (size - 1))
+		return -EINVAL;
+	if (store && (r->flags & VMM_MEM_REGION_READONLY))
+		return -EACCES;
+	return 0;
+}
+
+static bool good_size(unsigned int s)
+{
+	return s == 1 || s == 2 || s == 4 || s == 8;
+}
+
+static void atomic(struct msnap *sn, bool store)
+{
+	const struct mtable *t = sn ? &sn->t : &S.live;
+	uint8_t m = in_u8();
+	unsigned int size = (m & 8) ? m % 11 : 1u << (m & 3);
+	int order = orders[(m >> 4) & 7];
+	uint64_t gpa = pick_gpa(), val = 0, v;
+	int want, rc;
+
+	if (!(m & 4) && size > 1)
+		gpa &= ~(uint64_t)(size - 1);
+	if (store) {
+		val = in_u64();
+		if (!(m & 128) && size < 8)
+			val &= (UINT64_C(1) << (size * 8)) - 1;
+	}
+	if (!good_size(size) ||
+	    (order != 0 && order != 5 && order != (store ? 3 : 2)))
+		want = -EINVAL;
+	else if (store && size < 8 && (val >> (size * 8)))
+		want = -ERANGE;
+	else
+		want = m_atomic(t, gpa, size, store);
+	note("%s size %u order %d 0x%llx -> %d", store ? "store" : "load",
+	     size, order, (unsigned long long)gpa, want);
+	if (store) {
+		rc = sn ? vmm_mem_snapshot_store(sn->s, gpa, size, val, order)
+			: vmm_mem_store(S.mem, gpa, size, val, order);
+		EQ(rc, want);
+		if (!rc) {
+			memcpy(buf, &val, size);	/* little-endian host */
+			m_rw(t, gpa, buf, size, true, true);
+		}
+	} else {
+		v = 0x5a5a5a5a5a5a5a5aull;
+		rc = sn ? vmm_mem_snapshot_load(sn->s, gpa, size, &v, order)
+			: vmm_mem_load(S.mem, gpa, size, &v, order);
+		EQ(rc, want);
+		if (rc) {
+			EQ(v, 0x5a5a5a5a5a5a5a5aull);
+			return;
+		}
+		val = 0;
+		m_rw(t, gpa, (uint8_t *)&val, size, false, false);
+		EQ(v, val);
+	}
+}
+
+static void op_load(void) { atomic(NULL, false); }
+static void op_store(void) { atomic(NULL, true); }
+
+/* The inline helpers of the header: vmm_mem_read_u8 ... write_be64. */
+static void op_scalar(void)
+{
+	uint8_t m = in_u8();
+	uint64_t gpa = pick_gpa(), v = in_u64(), got = 0;
+	unsigned int kind = (m & 15) % 10, size = kind < 4 ? 1u << kind :
+						 1u << ((kind - 4) % 3 + 1);
+	bool big = kind >= 7, w = m & 16;
+	uint8_t b[8];
+	unsigned int k;
+	int rc, want;
+
+	if (size < 8)
+		v &= (UINT64_C(1) << (size * 8)) - 1;
+	want = wraps(gpa, size) ? -EOVERFLOW : m_range_check(&S.live, gpa, size, w);
+	note("kind %u %s 0x%llx -> %d", kind, w ? "write" : "read",
+	     (unsigned long long)gpa, want);
+	if (w) {
+		switch (kind) {
+		case 0: rc = vmm_mem_write_u8(S.mem, gpa, (uint8_t)v); break;
+		case 1: rc = vmm_mem_write_u16(S.mem, gpa, (uint16_t)v); break;
+		case 2: rc = vmm_mem_write_u32(S.mem, gpa, (uint32_t)v); break;
+		case 3: rc = vmm_mem_write_u64(S.mem, gpa, v); break;
+		case 4: rc = vmm_mem_write_le16(S.mem, gpa, (uint16_t)v); break;
+		case 5: rc = vmm_mem_write_le32(S.mem, gpa, (uint32_t)v); break;
+		case 6: rc = vmm_mem_write_le64(S.mem, gpa, v); break;
+		case 7: rc = vmm_mem_write_be16(S.mem, gpa, (uint16_t)v); break;
+		case 8: rc = vmm_mem_write_be32(S.mem, gpa, (uint32_t)v); break;
+		default: rc = vmm_mem_write_be64(S.mem, gpa, v); break;
+		}
+		EQ(rc, want);
+		if (!rc) {
+			for (k = 0; k < size; k++)	/* host = little */
+				b[big ? size - 1 - k : k] = (uint8_t)(v >> (8 * k));
+			m_rw(&S.live, gpa, b, size, true, true);
+		}
+		return;
+	}
+	switch (kind) {
+	case 0: { uint8_t x = 0; rc = vmm_mem_read_u8(S.mem, gpa, &x); got = x; break; }
+	case 1: { uint16_t x = 0; rc = vmm_mem_read_u16(S.mem, gpa, &x); got = x; break; }
+	case 2: { uint32_t x = 0; rc = vmm_mem_read_u32(S.mem, gpa, &x); got = x; break; }
+	case 3: { uint64_t x = 0; rc = vmm_mem_read_u64(S.mem, gpa, &x); got = x; break; }
+	case 4: { uint16_t x = 0; rc = vmm_mem_read_le16(S.mem, gpa, &x); got = x; break; }
+	case 5: { uint32_t x = 0; rc = vmm_mem_read_le32(S.mem, gpa, &x); got = x; break; }
+	case 6: { uint64_t x = 0; rc = vmm_mem_read_le64(S.mem, gpa, &x); got = x; break; }
+	case 7: { uint16_t x = 0; rc = vmm_mem_read_be16(S.mem, gpa, &x); got = x; break; }
+	case 8: { uint32_t x = 0; rc = vmm_mem_read_be32(S.mem, gpa, &x); got = x; break; }
+	default: { uint64_t x = 0; rc = vmm_mem_read_be64(S.mem, gpa, &x); got = x; break; }
+	}
+	EQ(rc, want);
+	if (rc) {
+		EQ(got, 0);
+		return;
+	}
+	m_rw(&S.live, gpa, b, size, false, false);
+	v = 0;
+	for (k = 0; k < size; k++)
+		v |= (uint64_t)b[big ? size - 1 - k : k] << (8 * k);
+	EQ(got, v);
+}
+
+/* ---- queries --------------------------------------------------------------- */
+
+static void op_query(void)
+{
+	uint8_t m = in_u8();
+	uint64_t gpa = pick_gpa(), len = pick_glen(), x = 0;
+	struct vmm_mem_region_info info[2];
+	int i = m_find(&S.live, gpa);
+
+	note("%u 0x%llx+0x%llx", m % 8, (unsigned long long)gpa,
+	     (unsigned long long)len);
+	switch (m % 8) {
+	case 0:
+		EQ(vmm_mem_num_regions(S.mem), S.live.n);
+		break;
+	case 1: {
+		unsigned int idx = in_u8() % (S.live.n + 2);
+		size_t isz = (m & 8) ? sizeof(info) : sizeof(info[0]);
+
+		if (m & 16)
+			isz = VMM_MEM_REGION_INFO_SIZE_VER0 - 1 - in_u8() % 8;
+		memset(info, 0xee, sizeof(info));
+		EQ(vmm_mem_region_info(S.mem, idx, info, isz),
+		   isz < VMM_MEM_REGION_INFO_SIZE_VER0 ? -EINVAL :
+		   idx < (unsigned int)S.live.n ? 0 : -ENOENT);
+		if (isz >= VMM_MEM_REGION_INFO_SIZE_VER0 &&
+		    idx < (unsigned int)S.live.n) {
+			check_info(&info[0], S.live.r[idx]);
+			if (isz == sizeof(info)) {
+				static const struct vmm_mem_region_info zero;
+
+				EXPECT(!memcmp(&info[1], &zero, sizeof(zero)),
+				       "the unknown tail is not zeroed");
+			}
+		}
+		break;
+	}
+	case 2:
+		EQ(vmm_mem_region_info_at(S.mem, gpa, info, sizeof(info[0])),
+		   i < 0 ? -EFAULT : 0);
+		if (i >= 0)
+			check_info(&info[0], S.live.r[i]);
+		break;
+	case 3:
+		EQ(vmm_mem_last_addr(S.mem, &x), S.live.n ? 0 : -ENOENT);
+		if (S.live.n)
+			EQ(x, last_of(S.live.r[S.live.n - 1]));
+		break;
+	case 4:
+		EQ(vmm_mem_address_in_range(S.mem, gpa), i >= 0);
+		break;
+	case 5:
+		EQ(vmm_mem_check_range(S.mem, gpa, len),
+		   !len ? 1 : wraps(gpa, len) ? -EOVERFLOW :
+		   m_span(&S.live, gpa, len, false) == len);
+		break;
+	case 6: {
+		uint64_t sum;
+		bool ovf = __builtin_add_overflow(gpa, len, &sum);
+
+		x = 7;
+		EQ(vmm_mem_checked_offset(S.mem, gpa, len, &x),
+		   ovf ? -EOVERFLOW : m_find(&S.live, sum) < 0 ? -EFAULT : 0);
+		EQ(x, (!ovf && m_find(&S.live, sum) >= 0) ? sum : 7);
+		break;
+	}
+	default: {
+		uint64_t a = 1ull << (in_u8() % 64), o = 3;
+		uint64_t up = (gpa + (a - 1)) & ~(a - 1);
+		int rc;
+
+		if ((m & 8) && a > 1)
+			a |= 1;
+		rc = vmm_mem_gpa_align_up(gpa, a, &o);
+		if (a & (a - 1))
+			EQ(rc, -EINVAL);
+		else if (gpa > UINT64_MAX - (a - 1))
+			EQ(rc, -EOVERFLOW);
+		else {
+			EQ(rc, 0);
+			EQ(o, up);
+		}
+		EQ(vmm_mem_gpa_add(gpa, len, &o),
+		   gpa + len < gpa ? -EOVERFLOW : 0);
+		EQ(vmm_mem_gpa_sub(gpa, len, &o), len > gpa ? -EOVERFLOW : 0);
+		EQ(vmm_mem_gpa_add(gpa, len, NULL), -EINVAL);
+		break;
+	}
+	}
+}
+
+/* get_host_address, get_slice, get_slices: pointers and their bytes. */
+static void check_ptr(const struct mtable *t, uint64_t gpa, const void *p,
+		      uint64_t len)
+{
+	int i = m_find(t, gpa);
+
+	EXPECT(i >= 0, "pointer for unbacked 0x%llx", (unsigned long long)gpa);
+	EXPECT((const uint8_t *)p == (const uint8_t *)t->r[i]->hva +
+	       (gpa - t->r[i]->gpa), "pointer for 0x%llx is off",
+	       (unsigned long long)gpa);
+	m_rw(t, gpa, buf2, len, false, false);
+	EXPECT(!memcmp(p, buf2, (size_t)len), "bytes behind 0x%llx differ",
+	       (unsigned long long)gpa);
+}
+
+static void op_slice(void)
+{
+	uint8_t m = in_u8();
+	uint64_t gpa = pick_gpa(), len = (m & 1) ? pick_glen() : pick_len();
+	uint32_t seed = in_u32();
+	void *p = (void *)1;
+	int i = m_find(&S.live, gpa), want;
+
+	if (m & 2) {	/* get_slices */
+		struct iovec iov[MAX_LIVE + 1];
+		size_t cnt = (m & 4) ? (in_u8() % (MAX_LIVE + 2)) : MAX_LIVE + 1;
+		uint64_t cur = gpa, left = len;
+		ssize_t rc;
+		int k;
+
+		if (!len)
+			want = 0;
+		else if (wraps(gpa, len))
+			want = -EOVERFLOW;
+		else if (m_span(&S.live, gpa, len, false) != len)
+			want = -EFAULT;
+		else
+			want = 1;
+		note("slices 0x%llx+0x%llx cnt %zu -> %d",
+		     (unsigned long long)gpa, (unsigned long long)len, cnt, want);
+		rc = vmm_mem_get_slices(S.mem, gpa, len, iov, cnt);
+		if (want <= 0) {
+			EQ(rc, want);
+			return;
+		}
+		for (k = 0; left; k++) {
+			const struct mregion *r = S.live.r[m_find(&S.live, cur)];
+			uint64_t c = last_of(r) - cur + 1;
+
+			if (c > left)
+				c = left;
+			if ((size_t)k < cnt) {
+				EQ(iov[k].iov_len, c);
+				check_ptr(&S.live, cur, iov[k].iov_base, c);
+			}
+			cur += c;
+			left -= c;
+		}
+		EQ(rc, k);
+		return;
+	}
+	if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else if (i < 0)
+		want = -EFAULT;
+	else if (len && len - 1 > last_of(S.live.r[i]) - gpa)
+		want = m_span(&S.live, gpa, len, false) == len ? -EXDEV : -EFAULT;
+	else
+		want = 0;
+	note("slice 0x%llx+0x%llx -> %d", (unsigned long long)gpa,
+	     (unsigned long long)len, want);
+	EQ((m & 8) ? vmm_mem_get_host_address(S.mem, gpa, &p)
+		   : vmm_mem_get_slice(S.mem, gpa, (m & 8) ? 0 : len, &p),
+	   (m & 8) ? (i < 0 ? -EFAULT : 0) : want);
+	if (m & 8)
+		len = 0;
+	else if (want)
+		return;
+	if (i < 0)
+		return;
+	check_ptr(&S.live, gpa, p, len);
+	/* A device writes through the pointer: not logged, unless marked. */
+	if ((m & 16) && len && len <= BUF_MAX &&
+	    !(S.live.r[i]->flags & VMM_MEM_REGION_READONLY)) {
+		pattern(buf, (size_t)len, seed);
+		memcpy(p, buf, (size_t)len);
+		m_rw(&S.live, gpa, buf, len, true, false);
+		if (m & 32) {
+			EQ(vmm_mem_dirty_log_mark(S.mem, gpa, len), 0);
+			m_rw(&S.live, gpa, buf, len, true, true);
+		}
+	}
+}
+
+/* ---- snapshots ------------------------------------------------------------- */
+
+static struct msnap *pick_snap(void)
+{
+	struct msnap *sn = &S.snap[in_u8() % NSNAP];
+
+	return sn->s ? sn : NULL;
+}
+
+static void snap_put(struct msnap *sn)
+{
+	vmm_mem_snapshot_put(sn->s);
+	sn->s = NULL;
+	check_released();
+}
+
+static void op_snap_get(void)
+{
+	uint8_t m = in_u8();
+	struct msnap *sn = &S.snap[m % NSNAP];
+	int want;
+
+	note("slot %u %s", m % NSNAP, (m & 4) ? "refresh" : "get");
+	if (m & 4) {	/* refresh, NULL slot included */
+		want = !sn->s || sn->gen != S.gen;
+		EQ(vmm_mem_snapshot_refresh(S.mem, &sn->s), want);
+		EXPECT(sn->s, "refresh left NULL");
+		if (want) {
+			sn->t = S.live;
+			sn->gen = S.gen;
+			check_released();
+		}
+		return;
+	}
+	if (sn->s)
+		snap_put(sn);
+	EQ(vmm_mem_snapshot_get(S.mem, &sn->s), 0);
+	sn->t = S.live;
+	sn->gen = S.gen;
+}
+
+static void op_snap_put(void)
+{
+	struct msnap *sn = pick_snap();
+
+	if (sn)
+		snap_put(sn);
+}
+
+static void op_snap_access(void)
+{
+	uint8_t m = in_u8();
+	struct msnap *sn = pick_snap();
+	struct vmm_mem_region_info info;
+	uint64_t gpa;
+	int i;
+
+	if (!sn)
+		return;
+	switch (m % 6) {
+	case 0: exact(sn, false); break;
+	case 1: exact(sn, true); break;
+	case 2: atomic(sn, false); break;
+	case 3: atomic(sn, true); break;
+	case 4:
+		gpa = pick_gpa();
+		i = m_find(&sn->t, gpa);
+		EQ(vmm_mem_snapshot_find_region(sn->s, gpa), i < 0 ? -EFAULT : i);
+		EQ(vmm_mem_snapshot_num_regions(sn->s), sn->t.n);
+		break;
+	default:
+		i = in_u8() % (sn->t.n + 1);
+		EQ(vmm_mem_snapshot_region_info(sn->s, (unsigned int)i, &info,
+						sizeof(info)),
+		   i < sn->t.n ? 0 : -ENOENT);
+		if (i < sn->t.n)
+			check_info(&info, sn->t.r[i]);
+		break;
+	}
+}
+
+/* ---- scatter-gather mappings ---------------------------------------------- */
+
+static void do_unmap(struct mmapping *mp, uint64_t written)
+{
+	EQ(vmm_mem_unmap(mp->m, written), 0);
+	if (mp->flags & VMM_MEM_MAP_WRITE) {
+		int k;
+
+		for (k = 0; k < mp->n && written; k++) {
+			uint64_t c = written < mp->iov[k].iov_len ?
+					     written : mp->iov[k].iov_len;
+			uint64_t g = k ? mp->r[k]->gpa : mp->gpa;
+
+			m_mark(mp->r[k], g, c);
+			written -= c;
+		}
+	}
+	mp->m = NULL;
+	check_released();
+}
+
+static void op_map(void)
+{
+	uint8_t m = in_u8();
+	struct mmapping *mp = &S.map[m % NMAP];
+	uint64_t gpa = pick_gpa(), len = pick_glen();
+	unsigned int flags = (m >> 2) & 3;
+	struct iovec iov[MAX_LIVE];
+	uint64_t cur = gpa, left = len;
+	int want, k;
+
+	if (m & 16)
+		flags |= 1u << (in_u8() % 8);
+	if (mp->m)
+		do_unmap(mp, in_u64() % (len + 2));
+	if (!len || !flags || (flags & ~3u))
+		want = -EINVAL;
+	else if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else
+		want = m_range_check(&S.live, gpa, len, flags & VMM_MEM_MAP_WRITE);
+	note("slot %u 0x%llx+0x%llx flags %u -> %d", m % NMAP,
+	     (unsigned long long)gpa, (unsigned long long)len, flags, want);
+	EQ(vmm_mem_map(S.mem, gpa, len, flags, &mp->m), want);
+	if (want) {
+		mp->m = NULL;
+		return;
+	}
+	mp->gpa = gpa;
+	mp->len = len;
+	mp->flags = flags;
+	for (k = 0; left; k++) {
+		struct mregion *r = S.live.r[m_find(&S.live, cur)];
+		uint64_t c = last_of(r) - cur + 1;
+
+		if (c > left)
+			c = left;
+		mp->r[k] = r;
+		cur += c;
+		left -= c;
+	}
+	mp->n = k;
+	EQ(vmm_mem_mapping_iov(mp->m, iov, 0), k);
+	EQ(vmm_mem_mapping_iov(mp->m, mp->iov, MAX_LIVE), k);
+	cur = gpa;
+	for (k = 0; k < mp->n; k++) {
+		check_ptr(&S.live, cur, mp->iov[k].iov_base, mp->iov[k].iov_len);
+		cur += mp->iov[k].iov_len;
+	}
+	(void)iov;
+}
+
+/* Write through a mapping, as a device would, or release it. */
+static void op_map_use(void)
+{
+	uint8_t m = in_u8();
+	struct mmapping *mp = &S.map[m % NMAP];
+	uint64_t written = in_u64();
+	uint32_t seed = in_u32();
+	int k;
+
+	if (!mp->m)
+		return;
+	if (m & 4)
+		written %= mp->len + 2;
+	note("slot %u %s written 0x%llx", m % NMAP,
+	     (m & 8) ? "write" : "unmap", (unsigned long long)written);
+	if ((m & 8) && (mp->flags & VMM_MEM_MAP_WRITE)) {
+		for (k = 0; k < mp->n; k++) {
+			uint64_t g = k ? mp->r[k]->gpa : mp->gpa;
+
+			pattern(buf, mp->iov[k].iov_len, seed + (uint32_t)k);
+			memcpy(mp->iov[k].iov_base, buf, mp->iov[k].iov_len);
+			m_copy(mp->r[k], g - mp->r[k]->gpa, buf,
+			       mp->iov[k].iov_len, true);
+		}
+		return;
+	}
+	do_unmap(mp, written);
+}
+
+/* ---- dirty log -------------------------------------------------------------- */
+
+static bool m_dirty(uint64_t page)
+{
+	int i;
+
+	for (i = 0; i < S.live.n; i++) {
+		const struct mregion *r = S.live.r[i];
+		uint64_t first = r->gpa >> S.shift;
+
+		if (page >= first && page <= last_of(r) >> S.shift &&
+		    (r->dirty >> (page - first) & 1))
+			return true;
+	}
+	return false;
+}
+
+static void m_clean(uint64_t page)
+{
+	int i;
+
+	for (i = 0; i < S.live.n; i++) {
+		struct mregion *r = S.live.r[i];
+		uint64_t first = r->gpa >> S.shift;
+
+		if (page >= first && page <= last_of(r) >> S.shift)
+			r->dirty &= ~(UINT64_C(1) << (page - first));
+	}
+}
+
+static void op_dirty(void)
+{
+	static const uint64_t sizes[] = {
+		0, 4096, 8192, 65536, 1 << 21, 1 << 30, 2048, 12288,
+		UINT64_C(1) << 31, 1,
+	};
+	uint8_t m = in_u8();
+	uint64_t gpa, ps;
+	int i;
+
+	switch (m & 7) {
+	case 0:
+		ps = sizes[in_u8() % 10];
+		note("start 0x%llx", (unsigned long long)ps);
+		if (ps && (ps < 4096 || ps > (1 << 30) || (ps & (ps - 1)))) {
+			EQ(vmm_mem_dirty_log_start(S.mem, ps), -EINVAL);
+			break;
+		}
+		EQ(vmm_mem_dirty_log_start(S.mem, ps), S.shift ? -EBUSY : 0);
+		if (S.shift)
+			break;
+		S.shift = (unsigned int)__builtin_ctzll(ps ? ps : PG);
+		for (i = 0; i < S.live.n; i++) {
+			S.live.r[i]->logged = true;
+			S.live.r[i]->dirty = 0;
+		}
+		break;
+	case 1:
+		note("stop");
+		EQ(vmm_mem_dirty_log_stop(S.mem), S.shift ? 0 : -ENOENT);
+		for (i = 0; i < S.live.n; i++)
+			S.live.r[i]->logged = false;
+		S.shift = 0;
+		break;
+	case 2: {
+		uint64_t bm[10], npages, words, p, cnt = 0;
+		unsigned int flags = (m >> 3) & 1;
+		int64_t rc, want;
+
+		if (m & 16)
+			flags |= 1u << (in_u8() % 32);
+		gpa = pick_gpa();
+		if (!(m & 32) && S.shift)
+			gpa &= ~((UINT64_C(1) << S.shift) - 1);
+		npages = in_u16() % 520;
+		if (m & 64)
+			npages = in_u64();
+		for (i = 0; i < 10; i++)
+			bm[i] = 0xdeadbeefcafef00dull;
+		if (flags & ~1u)
+			want = -EINVAL;
+		else if (!S.shift)
+			want = -ENOENT;
+		else if (gpa & ((UINT64_C(1) << S.shift) - 1))
+			want = -EINVAL;
+		else if (!npages)
+			want = 0;
+		else if (npages > (UINT64_MAX >> S.shift) ||
+			 wraps(gpa, npages << S.shift))
+			want = -EOVERFLOW;
+		else
+			want = 1;
+		note("get 0x%llx n 0x%llx flags %u -> %lld",
+		     (unsigned long long)gpa, (unsigned long long)npages, flags,
+		     (long long)want);
+		if (want == 1 && npages > 512)
+			break;		/* too big for bm[] */
+		rc = vmm_mem_dirty_log_get(S.mem, gpa, npages, bm, flags);
+		if (want < 1) {
+			EQ(rc, want);
+			for (i = 0; i < 10; i++)
+				EQ(bm[i], 0xdeadbeefcafef00dull);
+			break;
+		}
+		words = (npages + 63) / 64;
+		for (p = 0; p < words * 64; p++) {
+			bool d = p < npages && m_dirty((gpa >> S.shift) + p);
+
+			EXPECT((bm[p / 64] >> (p % 64) & 1) == d,
+			       "page 0x%llx: dirty %d, expected %d",
+			       (unsigned long long)(gpa + (p << S.shift)),
+			       (int)(bm[p / 64] >> (p % 64) & 1), d);
+			cnt += d;
+			if (d && (flags & 1))
+				m_clean((gpa >> S.shift) + p);
+		}
+		for (p = words; p < 10; p++)
+			EQ(bm[p], 0xdeadbeefcafef00dull);
+		EQ(rc, cnt);
+		break;
+	}
+	case 3:
+		gpa = pick_gpa();
+		i = m_find(&S.live, gpa);
+		note("test 0x%llx", (unsigned long long)gpa);
+		EQ(vmm_mem_dirty_log_test(S.mem, gpa),
+		   !S.shift ? -ENOENT : i < 0 ? -EFAULT :
+		   m_dirty(gpa >> S.shift));
+		break;
+	case 4: {
+		uint64_t len = pick_glen(), end;
+
+		gpa = pick_gpa();
+		note("mark 0x%llx+0x%llx", (unsigned long long)gpa,
+		     (unsigned long long)len);
+		EQ(vmm_mem_dirty_log_mark(S.mem, gpa, len),
+		   wraps(gpa, len) ? -EOVERFLOW : 0);
+		if (!len || wraps(gpa, len))
+			break;
+		end = gpa + (len - 1);
+		for (i = 0; i < S.live.n; i++) {
+			struct mregion *r = S.live.r[i];
+			uint64_t a = gpa > r->gpa ? gpa : r->gpa;
+			uint64_t b = end < last_of(r) ? end : last_of(r);
+
+			if (a <= b)
+				m_mark(r, a, b - a + 1);
+		}
+		break;
+	}
+	default:
+		EQ(vmm_mem_dirty_log_page_size(S.mem),
+		   S.shift ? (int64_t)1 << S.shift : 0);
+		break;
+	}
+}
+
+/* ---- file descriptors ------------------------------------------------------ */
+
+static void pipe_get(void)
+{
+	if (S.pipe[0] >= 0)
+		return;
+	EXPECT(pipe2(S.pipe, O_CLOEXEC | O_NONBLOCK) == 0, "pipe2: %s",
+	       strerror(errno));
+	EXPECT(fcntl(S.pipe[1], F_SETPIPE_SZ, BUF_MAX) >= (int)BUF_MAX,
+	       "F_SETPIPE_SZ: %s", strerror(errno));
+}
+
+static void xf_get(void)
+{
+	if (S.xf >= 0)
+		return;
+	S.xf = memfd_create("vmmem-fuzz-xfer", MFD_CLOEXEC);
+	EXPECT(S.xf >= 0, "memfd_create: %s", strerror(errno));
+	S.xfm = calloc(1, XF_MAX);
+	S.xf_size = 0;
+}
+
+static size_t drain(int fd, uint8_t *to, size_t max)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(fd, to ? to + got : buf2, to ? max - got : BUF_MAX)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+/*
+ * Transfers: guest memory to and from a pipe (non-blocking, 1 MiB) and a
+ * memfd (positioned), single calls and the exact/all loops.
+ */
+static void op_fd(void)
+{
+	uint8_t m = in_u8();
+	unsigned int kind = m % 8;
+	bool to_guest = !(kind & 1), positioned = kind & 2, loop = kind & 4;
+	uint64_t gpa = pick_gpa(), len = pick_glen(), off = 0, done = 7;
+	uint32_t seed = in_u32();
+	uint64_t k = 0, want_n = 0;
+	int fd, want, eofp[2] = { -1, -1 };
+	bool eof = false;
+	ssize_t rc;
+
+	if (positioned) {
+		xf_get();
+		fd = S.xf;
+		off = in_u32() % (XF_MAX / 2);
+		if (m & 8) {	/* offsets past INT64_MAX */
+			off = (uint64_t)INT64_MAX - in_u8();
+			if (m & 16)
+				off += 256;
+			else if (len && len <= (uint64_t)INT64_MAX - off)
+				len = (uint64_t)INT64_MAX - off + 1 + in_u8();
+		}
+	} else if (to_guest && (m & 8)) {	/* a pipe that ends */
+		EXPECT(pipe2(eofp, O_CLOEXEC | O_NONBLOCK) == 0, "pipe2");
+		eof = true;
+		fd = eofp[0];
+	} else {
+		pipe_get();
+		fd = S.pipe[to_guest ? 0 : 1];
+	}
+	if ((m & 0xf0) == 0xf0)
+		fd = -1 - (m & 1);
+	if (to_guest && !positioned && fd >= 0) {
+		/* what the pipe holds */
+		k = in_u32() % (eof || !(m & 16) ? 65536 : BUF_MAX);
+		pattern(buf, (size_t)k, seed);
+		EQ(write(eof ? eofp[1] : S.pipe[1], buf, (size_t)k), k);
+	}
+	if (eof) {
+		close(eofp[1]);
+		eofp[1] = -1;
+	}
+
+	if (fd < 0)
+		want = -EBADF;
+	else if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else if (positioned && (off > (uint64_t)INT64_MAX ||
+				len > (uint64_t)INT64_MAX - off))
+		want = -EOVERFLOW;
+	else if (!len)
+		want = 0;
+	else if (loop)
+		want = m_range_check(&S.live, gpa, len, to_guest);
+	else if (m_find(&S.live, gpa) < 0)
+		want = -EFAULT;
+	else if (to_guest &&
+		 (S.live.r[m_find(&S.live, gpa)]->flags & VMM_MEM_REGION_READONLY))
+		want = -EACCES;
+	else
+		want = 1;
+	if (want == 1 || (loop && want == 0 && len)) {
+		uint64_t span = m_span(&S.live, gpa, len, to_guest);
+
+		if (loop)
+			span = len;
+		if (!to_guest)
+			want_n = span;
+		else if (positioned)
+			want_n = off >= S.xf_size ? 0 :
+				 span < S.xf_size - off ? span : S.xf_size - off;
+		else
+			want_n = span < k ? span : k;
+		if (loop && want_n < len)
+			want = positioned || eof ? -ENODATA : -EAGAIN;
+		if (!loop && to_guest && !positioned && !k && !eof)
+			want = -EAGAIN;
+	}
+	note("kind %u fd %d 0x%llx+0x%llx off 0x%llx k 0x%llx -> %d n 0x%llx",
+	     kind, fd, (unsigned long long)gpa, (unsigned long long)len,
+	     (unsigned long long)off, (unsigned long long)k, want,
+	     (unsigned long long)want_n);
+
+	switch (kind) {
+	case 0: rc = vmm_mem_read_from_fd(S.mem, gpa, fd, len); break;
+	case 1: rc = vmm_mem_write_to_fd(S.mem, gpa, fd, len); break;
+	case 2: rc = vmm_mem_pread_from_fd(S.mem, gpa, fd, len, off); break;
+	case 3: rc = vmm_mem_pwrite_to_fd(S.mem, gpa, fd, len, off); break;
+	case 4: rc = vmm_mem_read_exact_from_fd(S.mem, gpa, fd, len, &done); break;
+	case 5: rc = vmm_mem_write_all_to_fd(S.mem, gpa, fd, len, &done); break;
+	case 6: rc = vmm_mem_pread_exact_from_fd(S.mem, gpa, fd, len, off, &done); break;
+	default: rc = vmm_mem_pwrite_all_to_fd(S.mem, gpa, fd, len, off, &done); break;
+	}
+	if (loop) {
+		EQ(rc, want == 1 ? 0 : want);
+		EQ(done, want_n);
+	} else if (want == 1) {
+		EQ(rc, want_n);
+	} else {
+		EQ(rc, want);
+	}
+	if (want_n) {
+		if (to_guest) {
+			if (positioned)
+				memcpy(buf, S.xfm + off, (size_t)want_n);
+			m_rw(&S.live, gpa, buf, want_n, true, true);
+		} else {
+			m_rw(&S.live, gpa, buf2, want_n, false, false);
+			if (positioned) {
+				memcpy(S.xfm + off, buf2, (size_t)want_n);
+				if (off + want_n > S.xf_size)
+					S.xf_size = off + want_n;
+				EQ(pread(S.xf, buf, (size_t)want_n, (off_t)off),
+				   want_n);
+			} else {
+				EQ(drain(S.pipe[0], buf, BUF_MAX), want_n);
+			}
+			EXPECT(!memcmp(buf, buf2, (size_t)want_n),
+			       "bytes written to the fd differ");
+		}
+	}
+	if (eof)
+		close(eofp[0]);
+	if (S.pipe[0] >= 0)
+		drain(S.pipe[0], NULL, 0);
+}
+
+/* Seed the transfer file with bytes of its own. */
+static void op_xf_fill(void)
+{
+	uint64_t off = in_u32() % (XF_MAX / 2), len = in_u16() * 4ull;
+	uint32_t seed = in_u32();
+
+	xf_get();
+	pattern(buf, (size_t)len, seed);
+	EQ(pwrite(S.xf, buf, (size_t)len, (off_t)off), len);
+	memcpy(S.xfm + off, buf, (size_t)len);
+	if (len && off + len > S.xf_size)
+		S.xf_size = off + len;
+}
+
+/* ---- everything else -------------------------------------------------------- */
+
+static char logline[512];
+static void log_cb(void *data, int prio, const char *file, int line,
+		   const char *fn, const char *fmt, va_list ap)
+{
+	(void)data; (void)prio; (void)file; (void)line; (void)fn;
+	vsnprintf(logline, sizeof(logline), fmt, ap);
+}
+
+static void op_misc(void)
+{
+	uint8_t m = in_u8();
+	int p = (int)(in_u8() % 10) - 1;
+	vmm_mem_t *o = NULL;
+
+	switch (m % 4) {
+	case 0:
+		EQ(vmm_mem_set_log_fn(S.mem, (m & 4) ? log_cb : NULL, NULL), 0);
+		EQ(vmm_mem_set_log_priority(S.mem, p), p >= 0 && p <= 7 ? 0 : -EINVAL);
+		if (p >= 0 && p <= 7)
+			EQ(vmm_mem_get_log_priority(S.mem), p);
+		break;
+	case 1:
+		EXPECT(vmm_mem_ref(S.mem) == S.mem, "ref");
+		EXPECT(vmm_mem_unref(S.mem) == NULL, "unref");
+		EXPECT(vmm_mem_unref(NULL) == NULL, "unref NULL");
+		EQ(vmm_mem_version(), VMM_MEM_VERSION);
+		break;
+	case 2: {	/* vmm_mem_new_from_ranges(_with_files) */
+		struct vmm_mem_file_range fr[4];
+		struct vmm_mem_range rr[4];
+		unsigned int n = in_u8() % 5, i;
+		bool files = m & 4;
+		int want = n ? 0 : -EINVAL, rc;
+
+		for (i = 0; i < n; i++) {
+			uint64_t size = pick_size(), gpa = pick_region_gpa(size);
+			uint8_t f = in_u8();
+
+			rr[i].gpa = fr[i].gpa = gpa;
+			rr[i].size = fr[i].size = size;
+			fr[i].fd = (f & 1) ? memfd_get(f / 2 % NMEMFD) : -1;
+			fr[i].reserved = (f & 0xf0) == 0xf0;
+			fr[i].fd_offset = (uint64_t)(f >> 4) * PG;
+			if (fr[i].fd < 0 && !(f & 2))
+				fr[i].fd_offset = 0;
+		}
+		for (i = 0; i < n && !want; i++) {	/* creation, in order */
+			uint64_t end;
+
+			if (files && fr[i].reserved)
+				want = -EINVAL;
+			else if (__builtin_add_overflow(rr[i].gpa, rr[i].size, &end))
+				want = -EOVERFLOW;
+			else if (!files)
+				continue;
+			else if (fr[i].fd < 0 && fr[i].fd_offset)
+				want = -EINVAL;
+			else if (fr[i].fd >= 0 &&
+				 fr[i].fd_offset + fr[i].size > MEMFD_SIZE)
+				want = -EINVAL;
+		}
+		for (i = 1; i < n && !want; i++) {
+			if (rr[i - 1].gpa > rr[i].gpa)
+				want = -EINVAL;
+			else if (rr[i - 1].gpa + rr[i - 1].size - 1 >= rr[i].gpa)
+				want = -EEXIST;
+		}
+		rc = files ? vmm_mem_new_from_ranges_with_files(&o, fr, n)
+			   : vmm_mem_new_from_ranges(&o, rr, n);
+		note("from_ranges%s n %u -> %d", files ? "_with_files" : "", n,
+		     want);
+		EQ(rc, want);
+		if (!rc) {
+			EQ(vmm_mem_num_regions(o), n);
+			for (i = 0; i < n; i++) {
+				uint8_t b = 0xee;
+
+				EQ(vmm_mem_read(o, rr[i].gpa, &b, 1), 1);
+				if (!files || fr[i].fd < 0)
+					EQ(b, 0);
+				else
+					EQ(b, S.mf[(fr[i].fd == S.memfd[0]) ? 0 : 1]
+						  [fr[i].fd_offset]);
+			}
+		} else {
+			EXPECT(!o, "handle set on failure");
+		}
+		vmm_mem_unref(o);
+		break;
+	}
+	default:	/* NULL everywhere */
+		EQ(vmm_mem_new(NULL), -EINVAL);
+		EQ(vmm_mem_read(NULL, 0, buf, 1), -EINVAL);
+		EQ(vmm_mem_read(S.mem, 0, NULL, 1), -EINVAL);
+		EQ(vmm_mem_write(NULL, 0, buf, 1), -EINVAL);
+		EQ(vmm_mem_read_exact(NULL, 0, buf, 1), -EINVAL);
+		EQ(vmm_mem_write_exact(S.mem, 0, NULL, 1), -EINVAL);
+		EQ(vmm_mem_fill(NULL, 0, 0, 1), -EINVAL);
+		EQ(vmm_mem_copy(NULL, 0, 0, 1), -EINVAL);
+		EQ(vmm_mem_load(NULL, 0, 4, (uint64_t *)buf, 0), -EINVAL);
+		EQ(vmm_mem_load(S.mem, 0, 4, NULL, 0), -EINVAL);
+		EQ(vmm_mem_store(NULL, 0, 4, 0, 0), -EINVAL);
+		EQ(vmm_mem_add_region(S.mem, NULL, 64), -EINVAL);
+		EQ(vmm_mem_remove_region(NULL, 0, 1), -EINVAL);
+		EQ(vmm_mem_num_regions(NULL), -EINVAL);
+		EQ(vmm_mem_snapshot_get(S.mem, NULL), -EINVAL);
+		EQ(vmm_mem_snapshot_refresh(S.mem, NULL), -EINVAL);
+		EQ(vmm_mem_snapshot_read_exact(NULL, 0, buf, 1), -EINVAL);
+		EQ(vmm_mem_snapshot_load(NULL, 0, 4, (uint64_t *)buf, 0), -EINVAL);
+		EQ(vmm_mem_snapshot_num_regions(NULL), -EINVAL);
+		EQ(vmm_mem_map(S.mem, 0, 1, VMM_MEM_MAP_READ, NULL), -EINVAL);
+		EQ(vmm_mem_mapping_iov(NULL, NULL, 0), -EINVAL);
+		EQ(vmm_mem_unmap(NULL, 0), 0);
+		EQ(vmm_mem_get_slices(S.mem, 0, 1, NULL, 1), -EINVAL);
+		EQ(vmm_mem_get_slice(S.mem, 0, 1, NULL), -EINVAL);
+		EQ(vmm_mem_dirty_log_start(NULL, 0), -EINVAL);
+		EQ(vmm_mem_dirty_log_get(S.mem, 0, 1, NULL, 0), -EINVAL);
+		EQ(vmm_mem_dirty_log_mark(NULL, 0, 1), -EINVAL);
+		EQ(vmm_mem_read_from_fd(NULL, 0, 0, 1), -EINVAL);
+		EQ(vmm_mem_last_addr(S.mem, NULL), -EINVAL);
+		EQ(vmm_mem_set_log_fn(NULL, NULL, NULL), -EINVAL);
+		break;
+	}
+}
+
+/* ---- the decoder ------------------------------------------------------------ */
+
+struct op {
+	const char *name;
+	void (*run)(void);
+};
+
+/* Append only (see the top of the file). */
+static const struct op ops[] = {
+	{ "add_anon", op_add_anon },
+	{ "add_fd", op_add_fd },
+	{ "add_host", op_add_host },
+	{ "remove", op_remove },
+	{ "read", op_read },
+	{ "write", op_write },
+	{ "read_exact", op_read_exact },
+	{ "write_exact", op_write_exact },
+	{ "fill", op_fill },
+	{ "copy", op_copy },
+	{ "load", op_load },
+	{ "store", op_store },
+	{ "scalar", op_scalar },
+	{ "query", op_query },
+	{ "slice", op_slice },
+	{ "snap_get", op_snap_get },
+	{ "snap_put", op_snap_put },
+	{ "snap_access", op_snap_access },
+	{ "map", op_map },
+	{ "map_use", op_map_use },
+	{ "dirty", op_dirty },
+	{ "fd", op_fd },
+	{ "xf_fill", op_xf_fill },
+	{ "misc", op_misc },
+};
+
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	close(fd);
+	return fd;
+}
+
+static void setup(void)
+{
+	int i;
+
+	memset(&S, 0, sizeof(S));
+	for (i = 0; i < NMEMFD; i++)
+		S.memfd[i] = -1;
+	S.pipe[0] = S.pipe[1] = S.xf = -1;
+	EQ(vmm_mem_new(&S.mem), 0);
+}
+
+static void teardown(void)
+{
+	int i;
+
+	cur_op = "teardown";
+	for (i = 0; i < NMAP; i++)
+		if (S.map[i].m)
+			do_unmap(&S.map[i], 0);
+	for (i = 0; i < NSNAP; i++)
+		if (S.snap[i].s)
+			snap_put(&S.snap[i]);
+	EXPECT(vmm_mem_unref(S.mem) == NULL, "unref");
+	for (i = 0; i < S.npool; i++)
+		S.pool[i].live = false;
+	check_released();
+	for (i = 0; i < S.nhost; i++)
+		munmap(S.host[i].p, S.host[i].len);
+	for (i = 0; i < S.npool; i++) {
+		free(S.pool[i].own);
+		free(S.pool[i].cow);
+	}
+	for (i = 0; i < NMEMFD; i++) {
+		if (S.memfd[i] >= 0)
+			close(S.memfd[i]);
+		free(S.mf[i]);
+	}
+	if (S.pipe[0] >= 0) {
+		close(S.pipe[0]);
+		close(S.pipe[1]);
+	}
+	if (S.xf >= 0)
+		close(S.xf);
+	free(S.xfm);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool init;
+	int fd0 = lowest_free_fd();
+
+	if (!init) {
+		const char *e = getenv("VMMEM_FUZZ_TRACE");
+
+		trace = e && *e && strcmp(e, "0");
+		init = true;
+	}
+	in_p = data;
+	in_n = size;
+	setup();
+	while (in_n) {
+		const struct op *op = &ops[in_u8() % (sizeof(ops) / sizeof(ops[0]))];
+
+		cur_op = op->name;
+		if (trace)
+			fprintf(stderr, "%s\n", op->name);
+		op->run();
+	}
+	teardown();
+	cur_op = "end";
+	EQ(lowest_free_fd(), fd0);
+	return 0;
+}

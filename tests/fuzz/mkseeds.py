@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Write the seed corpus of vmmem-fuzz: one small program per file.
+
+Each seed is a sequence of operations encoded the way fuzz.c decodes them
+(an op byte, then the op's arguments).  The encoders below mirror the
+pickers of fuzz.c; keep them in step when an op's arguments change.
+Usage: tests/fuzz/mkseeds.py [DIR]   (default: the seeds/ directory here)
+"""
+import os
+import struct
+import sys
+
+OPS = ["add_anon", "add_fd", "add_host", "remove", "read", "write",
+       "read_exact", "write_exact", "fill", "copy", "load", "store",
+       "scalar", "query", "slice", "snap_get", "snap_put", "snap_access",
+       "map", "map_use", "dirty", "fd", "xf_fill", "misc"]
+PG = 4096
+
+
+def u8(x): return bytes([x & 0xff])
+def u16(x): return struct.pack("<H", x & 0xffff)
+def u32(x): return struct.pack("<I", x & 0xffffffff)
+def u64(x): return struct.pack("<Q", x & 0xffffffffffffffff)
+
+
+def op(name, *args):
+    return u8(OPS.index(name)) + b"".join(args)
+
+
+def gpa(x):
+    """pick_gpa(): an exact address below the low window's end."""
+    assert x < 96 * PG
+    return u8(4) + u32(x)
+
+
+def gpa_top(page):
+    """pick_gpa(): page @page of the window below 2^64."""
+    return u8(6) + u8(page)
+
+
+def length(n):
+    """pick_len(): an exact length below 1 MiB."""
+    return u8(4) + u16(n) if n < 3 * PG else u8(7) + u32(n)
+
+
+def glen(n):
+    """pick_glen() of an exact length below 1 MiB."""
+    return u8(0) + length(n)
+
+
+def size(n):
+    """pick_size(): whole pages or an odd size up to 16 pages."""
+    if n % PG == 0:
+        return u8(((n // PG) - 1) << 2)
+    return u8(2) + u16(n - 1)
+
+
+def rgpa(page):
+    """pick_region_gpa(): a page of the low window."""
+    return u8(0) + u8(page)
+
+
+RO, POPULATE, PRIVATE, HOSTFILE = 1, 2, 4, 8
+
+
+def add_anon(page, n, fl=0):
+    return op("add_anon", u8(0), u8(fl), u8(0), size(n), rgpa(page))
+
+
+def add_fd(page, n, memfd=0, off_pages=0, fl=0):
+    return op("add_fd", u8(0), u8(fl), u8(memfd), size(n), rgpa(page),
+              u8(off_pages))
+
+
+def add_host(page, n, fl=0, memfd=0, off_pages=0):
+    a = op("add_host", u8(0), u8(fl), u8(memfd), size(n), rgpa(page))
+    return a + (u8(off_pages) if fl & HOSTFILE else b"")
+
+
+def write(g, n, seed=1):
+    return op("write", gpa(g), length(n), u32(seed))
+
+
+def read(g, n):
+    return op("read", gpa(g), length(n))
+
+
+def rexact(g, n):
+    return op("read_exact", gpa(g), length(n), u32(0))
+
+
+def wexact(g, n, seed=2):
+    return op("write_exact", gpa(g), length(n), u32(seed))
+
+
+def fill(g, n, c=0x5a):
+    return op("fill", gpa(g), glen(n), u8(c))
+
+
+def copy(d, s, n):
+    return op("copy", gpa(d), gpa(s), glen(n))
+
+
+def load(g, sz_log2, order=0):
+    # m: size 1 << (m & 3), aligned, order index in bits 4-6
+    return op("load", u8(sz_log2 | order << 4), gpa(g))
+
+
+def store(g, sz_log2, val, order=0):
+    return op("store", u8(sz_log2 | order << 4), gpa(g), u64(val))
+
+
+def scalar(kind, g, v=0x1122334455667788, w=False):
+    return op("scalar", u8(kind | (16 if w else 0)), gpa(g), u64(v))
+
+
+def dirty_start(idx=1):
+    return op("dirty", u8(0), u8(idx))
+
+
+def dirty_stop():
+    return op("dirty", u8(1))
+
+
+def dirty_get(g, npages, clear=True):
+    return op("dirty", u8(2 | (8 if clear else 0)), gpa(g), u16(npages))
+
+
+def dirty_test(g):
+    return op("dirty", u8(3), gpa(g))
+
+
+def dirty_mark(g, n):
+    return op("dirty", u8(4), glen(n), gpa(g))
+
+
+def remove_live(k):
+    return op("remove", u8(0), u8(k))
+
+
+def snap_get(slot):
+    return op("snap_get", u8(slot))
+
+
+def snap_refresh(slot):
+    return op("snap_get", u8(slot | 4))
+
+
+def snap_put(slot):
+    return op("snap_put", u8(slot))
+
+
+def snap_rd(slot, g, n):
+    return op("snap_access", u8(0), u8(slot), gpa(g), length(n), u32(0))
+
+
+def snap_wr(slot, g, n, seed=3):
+    return op("snap_access", u8(1), u8(slot), gpa(g), length(n), u32(seed))
+
+
+def snap_store(slot, g, v):
+    return op("snap_access", u8(3), u8(slot), u8(3), gpa(g), u64(v))
+
+
+def map_(slot, g, n, flags=3):
+    return op("map", u8(slot | flags << 2), gpa(g), glen(n))
+
+
+def map_write(slot, seed=4):
+    return op("map_use", u8(slot | 8), u64(0), u32(seed))
+
+
+def unmap(slot, written):
+    return op("map_use", u8(slot), u64(written), u32(0))
+
+
+def fd(kind, g, n, k=0, off=0, seed=5):
+    """kind: 0 read_from_fd 1 write_to_fd 2 pread 3 pwrite 4 read_exact
+    5 write_all 6 pread_exact 7 pwrite_all (+8: a pipe that ends)."""
+    a = op("fd", u8(kind | 16), gpa(g), glen(n), u32(seed))
+    if kind & 2:
+        a += u32(off)
+    elif not kind & 1:
+        a += u32(k)
+    return a
+
+
+def query(q, g=0, n=0):
+    return op("query", u8(q), gpa(g), glen(n)) + (u8(0) if q in (1, 7) else b"")
+
+
+def slices(g, n):
+    return op("slice", u8(2), gpa(g), length(n), u32(0))
+
+
+def slice_write(g, n, mark=True):
+    return op("slice", u8(16 | (32 if mark else 0)), gpa(g), length(n), u32(9))
+
+
+SEEDS = {
+    "anon-span": b"".join([
+        add_anon(0, 4 * PG), add_anon(4, 4 * PG), add_anon(8, 2 * PG, RO),
+        add_anon(10, 3 * PG + 123), add_anon(20, PG), add_anon(21, 2 * PG),
+        write(4 * PG - 100, 300), read(4 * PG - 200, 500),
+        wexact(8 * PG - 8, 16), wexact(7 * PG, 100), rexact(8 * PG - 8, 16),
+        fill(3 * PG, 2 * PG, 7), copy(5 * PG - 10, 4 * PG - 50, 100),
+        copy(4 * PG - 50, 5 * PG - 10, 100), read(10 * PG, 4 * PG),
+        store(4 * PG - 8, 3, 0xdeadbeef, 1), load(4 * PG - 8, 3, 2),
+        store(8 * PG, 2, 1), load(13 * PG + 120, 1),
+        scalar(9, 20 * PG + 4094, w=True), scalar(9, 20 * PG + 4094),
+        scalar(5, 100, w=True), scalar(8, 100), query(0), query(3),
+        query(5, 0, 30 * PG), slices(3 * PG, 3 * PG),
+    ]),
+    "dirty": b"".join([
+        add_anon(0, 8 * PG), add_anon(8, 3 * PG + 10), dirty_start(1),
+        write(100, 10), fill(2 * PG + 1, 3), store(5 * PG, 2, 7),
+        copy(9 * PG, 0, 2 * PG), dirty_test(2 * PG), dirty_test(3 * PG),
+        dirty_get(0, 64, False), dirty_get(0, 64), dirty_get(0, 64),
+        slice_write(6 * PG, 10), dirty_mark(7 * PG + 5, 1),
+        add_anon(20, 2 * PG), write(20 * PG, 5000), dirty_get(0, 200),
+        dirty_stop(), dirty_start(2), write(PG, 1), dirty_get(0, 40),
+        dirty_start(3), dirty_stop(), dirty_get(0, 1),
+    ]),
+    "fd-alias": b"".join([
+        add_fd(0, 4 * PG, 0, 0), add_fd(16, 4 * PG, 0, 0, PRIVATE),
+        add_fd(32, 4 * PG, 0, 2, RO), add_host(48, 4 * PG, HOSTFILE, 0, 0),
+        add_fd(64, 8 * PG, 1, 4, PRIVATE | POPULATE), add_host(80, 2 * PG),
+        write(10, 100), read(16 * PG, 200), write(16 * PG + PG, 50),
+        write(PG + 40, 50), read(16 * PG + PG, 100), rexact(32 * PG, 8),
+        write(48 * PG + 2 * PG, 10), read(2 * PG, 20), write(64 * PG, 9),
+        read(80 * PG, 10), query(1), query(2, 64 * PG),
+        add_fd(90, PG, 1, 31, PRIVATE | RO),
+    ]),
+    "snapshot": b"".join([
+        add_anon(0, 2 * PG), add_fd(2, 2 * PG, 0, 0), snap_get(0),
+        write(0, 10), remove_live(0), snap_rd(0, 0, 10), snap_wr(0, 5, 10),
+        snap_rd(0, 0, 4 * PG), snap_refresh(0), snap_refresh(0),
+        snap_get(1), add_anon(0, PG), dirty_start(1), snap_wr(1, 2 * PG, 8),
+        snap_store(1, 2 * PG + 8, 9), dirty_get(0, 8), snap_put(1),
+        snap_put(0), snap_refresh(2),
+    ]),
+    "map": b"".join([
+        add_anon(0, 2 * PG), add_anon(2, 2 * PG), add_anon(4, PG, RO),
+        dirty_start(1), map_(0, PG, 2 * PG), map_write(0), unmap(0, 3000),
+        dirty_get(0, 8), map_(1, 3 * PG, 2 * PG, 1), map_(2, 3 * PG, 2 * PG),
+        remove_live(1), map_write(1), read(PG, 100), unmap(1, 0),
+        map_(3, 0, 2 * PG), remove_live(0), map_write(3), unmap(3, 5 * PG),
+    ]),
+    "fd-transfer": b"".join([
+        add_anon(0, 4 * PG), add_anon(4, 4 * PG), add_anon(8, PG, RO),
+        op("xf_fill", u32(100), u16(3000), u32(77)),
+        fd(0, 100, 8 * PG, k=5000), fd(1, 2 * PG, 3 * PG),
+        fd(2, PG, 2 * PG, off=0), fd(3, 0, 9 * PG, off=PG),
+        fd(4, 0, 100, k=50), fd(4, 0, 100, k=200), fd(5, 0, 8 * PG),
+        fd(6, 0, 3 * PG, off=PG), fd(6, 0, 40 * PG, off=0),
+        fd(7, 3 * PG, 5 * PG, off=123), fd(0, 8 * PG, 10, k=10),
+        fd(8 | 4, 0, 100, k=10), fd(8, 0, 100, k=0),
+    ]),
+    "many-regions": b"".join(
+        [add_anon(i * 5, PG * (1 + i % 3), RO if i % 4 == 3 else 0)
+         for i in range(12)] +
+        [write(i * 5 * PG + 10, 4000) for i in range(12)] +
+        [read(i * 5 * PG, 3 * PG) for i in range(12)] +
+        [remove_live(3), query(0), read(15 * PG, 10), query(4, 40 * PG)]),
+    "top": b"".join([
+        op("add_anon", u8(0), u8(0), u8(0), size(PG), u8(7), u8(60)),
+        op("add_anon", u8(0), u8(0), u8(0), size(3 * PG), u8(6), u8(0)),
+        op("read", gpa_top(60), length(2 * PG)),
+        op("write", gpa_top(63), length(PG), u32(1)),
+        op("store", u8(3), gpa_top(60), u64(5)),
+        query(3), op("query", u8(5), gpa_top(60), u8(6), u16(3)),
+    ]),
+    "misc": b"".join([
+        op("misc", u8(4), u8(8)), op("misc", u8(1), u8(0)),
+        op("misc", u8(2), u8(0), u8(2), size(PG), rgpa(0), u8(0), size(PG), rgpa(1),
+           u8(0)),
+        op("misc", u8(6), u8(0), u8(2), size(PG), rgpa(0), u8(1), size(PG), rgpa(4),
+           u8(3)),
+        op("misc", u8(3), u8(0)), op("misc", u8(4), u8(4)), add_anon(0, PG, 0x80) + u64(0x1000),
+        query(1), query(7, 5, 4096),
+    ]),
+}
+
+if __name__ == "__main__":
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "seeds")
+    os.makedirs(out, exist_ok=True)
+    for name, data in SEEDS.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
