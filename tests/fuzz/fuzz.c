@@ -509,10 +509,16 @@ static uint64_t pick_glen(void)
 
 /* ---- handle and regions --------------------------------------------------- */
 
+/* Backing file @i: 0 is a memfd, 1 a regular file (an unnamed one on
+ * /dev/shm where it can be made, else a second memfd). */
 static int memfd_get(int i)
 {
 	if (S.memfd[i] < 0) {
-		S.memfd[i] = memfd_create("vmmem-fuzz", MFD_CLOEXEC);
+		if (i == 1)
+			S.memfd[i] = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC,
+					  0600);
+		if (S.memfd[i] < 0)
+			S.memfd[i] = memfd_create("vmmem-fuzz", MFD_CLOEXEC);
 		EXPECT(S.memfd[i] >= 0, "memfd_create: %s", strerror(errno));
 		EXPECT(ftruncate(S.memfd[i], (off_t)MEMFD_SIZE) == 0,
 		       "ftruncate: %s", strerror(errno));
@@ -954,7 +960,10 @@ static void op_fill(void)
 {
 	uint64_t gpa = pick_gpa(), len = pick_glen();
 	uint8_t c = in_u8();
-	int want;
+	int want, ci = c;
+
+	if (c & 1)	/* memset's rule: only the low byte counts */
+		ci = (int)(c | (uint32_t)in_u8() << 8 | (uint32_t)in_u8() << 24);
 
 	if (!len)
 		want = 0;
@@ -964,7 +973,7 @@ static void op_fill(void)
 		want = m_range_check(&S.live, gpa, len, true);
 	note("0x%llx+0x%llx 0x%x -> %d", (unsigned long long)gpa,
 	     (unsigned long long)len, c, want);
-	EQ(vmm_mem_fill(S.mem, gpa, c, len), want);
+	EQ(vmm_mem_fill(S.mem, gpa, ci, len), want);
 	if (!want && len) {
 		memset(buf, c, (size_t)len);
 		m_rw(&S.live, gpa, buf, len, true, true);
@@ -1262,9 +1271,12 @@ static void op_slice(void)
 			want = 1;
 		note("slices 0x%llx+0x%llx cnt %zu -> %d",
 		     (unsigned long long)gpa, (unsigned long long)len, cnt, want);
-		rc = vmm_mem_get_slices(S.mem, gpa, len, iov, cnt);
+		memset(iov, 0xee, sizeof(iov));
+		rc = vmm_mem_get_slices(S.mem, gpa, len, cnt ? iov : NULL, cnt);
 		if (want <= 0) {
 			EQ(rc, want);
+			memset(buf2, 0xee, sizeof(iov));
+			EXPECT(!memcmp(iov, buf2, sizeof(iov)), "iov filled");
 			return;
 		}
 		for (k = 0; left; k++) {
@@ -1424,7 +1436,6 @@ static void op_map(void)
 	struct mmapping *mp = &S.map[m % NMAP];
 	uint64_t gpa = pick_gpa(), len = pick_glen();
 	unsigned int flags = (m >> 2) & 3;
-	struct iovec iov[MAX_LIVE];
 	uint64_t cur = gpa, left = len;
 	int want, k;
 
@@ -1459,14 +1470,13 @@ static void op_map(void)
 		left -= c;
 	}
 	mp->n = k;
-	EQ(vmm_mem_mapping_iov(mp->m, iov, 0), k);
+	EQ(vmm_mem_mapping_iov(mp->m, NULL, 0), k);
 	EQ(vmm_mem_mapping_iov(mp->m, mp->iov, MAX_LIVE), k);
 	cur = gpa;
 	for (k = 0; k < mp->n; k++) {
 		check_ptr(&S.live, cur, mp->iov[k].iov_base, mp->iov[k].iov_len);
 		cur += mp->iov[k].iov_len;
 	}
-	(void)iov;
 }
 
 /* Write through a mapping, as a device would, or release it. */
@@ -2014,21 +2024,47 @@ static void setup(void)
 	EQ(vmm_mem_new(&S.mem), 0);
 }
 
-static void teardown(void)
+/* Drop the handle; snapshots and mappings may outlive it (@late). */
+static void teardown(bool late)
 {
-	int i;
+	int i, j;
 
 	cur_op = "teardown";
-	for (i = 0; i < NMAP; i++)
+	for (i = 0; i < NMAP && !late; i++)
 		if (S.map[i].m)
 			do_unmap(&S.map[i], 0);
-	for (i = 0; i < NSNAP; i++)
+	for (i = 0; i < NSNAP && !late; i++)
 		if (S.snap[i].s)
 			snap_put(&S.snap[i]);
 	EXPECT(vmm_mem_unref(S.mem) == NULL, "unref");
 	for (i = 0; i < S.npool; i++)
 		S.pool[i].live = false;
 	check_released();
+	for (i = 0; i < NSNAP; i++) {	/* still answering */
+		struct msnap *sn = &S.snap[i];
+
+		for (j = 0; sn->s && j < sn->t.n; j++) {
+			struct mregion *r = sn->t.r[j];
+			uint64_t n = r->size < 64 ? r->size : 64;
+
+			EQ(vmm_mem_snapshot_read_exact(sn->s, r->gpa, buf, n), 0);
+			m_rw(&sn->t, r->gpa, buf2, n, false, false);
+			EXPECT(!memcmp(buf, buf2, n), "snapshot bytes differ");
+		}
+		if (sn->s)
+			snap_put(sn);
+	}
+	for (i = 0; i < NMAP; i++) {
+		struct mmapping *mp = &S.map[i];
+
+		if (!mp->m)
+			continue;
+		m_copy(mp->r[0], mp->gpa - mp->r[0]->gpa, buf2,
+		       mp->iov[0].iov_len, false);
+		EXPECT(!memcmp(mp->iov[0].iov_base, buf2, mp->iov[0].iov_len),
+		       "mapped bytes differ");
+		do_unmap(mp, mp->len);
+	}
 	for (i = 0; i < S.nhost; i++)
 		munmap(S.host[i].p, S.host[i].len);
 	for (i = 0; i < S.npool; i++) {
@@ -2072,7 +2108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "%s\n", op->name);
 		op->run();
 	}
-	teardown();
+	teardown(size & 1);
 	cur_op = "end";
 	EQ(lowest_free_fd(), fd0);
 	return 0;

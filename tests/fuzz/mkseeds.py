@@ -95,7 +95,7 @@ def wexact(g, n, seed=2):
 
 
 def fill(g, n, c=0x5a):
-    return op("fill", gpa(g), glen(n), u8(c))
+    return op("fill", gpa(g), glen(n), u8(c)) + (u8(1) + u8(0x80) if c & 1 else b"")
 
 
 def copy(d, s, n):
@@ -263,6 +263,28 @@ SEEDS = {
         [write(i * 5 * PG + 10, 4000) for i in range(12)] +
         [read(i * 5 * PG, 3 * PG) for i in range(12)] +
         [remove_live(3), query(0), read(15 * PG, 10), query(4, 40 * PG)]),
+    "spread": b"".join(
+        [add_anon(i * 7 + 1, PG * (1 + i % 2)) for i in range(6)] +
+        [op("add_anon", u8(0), u8(0), u8(0), size(2 * PG), u8(7), u8(8 * i))
+         for i in range(3)] +
+        [write(i * 7 * PG + PG, 3 * PG) for i in range(6)] +
+        [read(i * 7 * PG + PG - 10, 3 * PG) for i in range(6)] +
+        [op("read", gpa_top(8 * i + 1), length(2 * PG)) for i in range(3)] +
+        [dirty_start(5), write(8 * PG, 9), dirty_get(0, 1), remove_live(2),
+         query(2, 15 * PG), dirty_start(4), dirty_stop(), dirty_start(4),
+         op("fill", gpa_top(8), glen(PG), u8(1), u8(0), u8(0)),
+         dirty_test(0)]),
+    "dirty-shared-page": b"".join([
+        op("add_anon", u8(0), u8(0), u8(0), size(100), u8(5), u32(0x1f00)),
+        op("add_anon", u8(0), u8(0), u8(0), size(3 * PG + 1), u8(5),
+           u32(0x1f64)),
+        add_anon(6, PG, RO), dirty_start(2), write(0x1f64, 1),
+        dirty_test(0x1f00), dirty_get(0, 4), write(0x1f10, 1),
+        dirty_get(0, 4), store(0x3000, 0, 1), copy(0x1f00, 0x1f64, 200),
+        map_(0, 0x1f00, 300), unmap(0, 150), dirty_get(0, 4, False),
+        dirty_mark(0x6000, 1), dirty_get(0x4000, 2), remove_live(0),
+        dirty_get(0, 4),
+    ]),
     "top": b"".join([
         op("add_anon", u8(0), u8(0), u8(0), size(PG), u8(7), u8(60)),
         op("add_anon", u8(0), u8(0), u8(0), size(3 * PG), u8(6), u8(0)),
