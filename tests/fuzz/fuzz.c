@@ -1970,6 +1970,68 @@ static void op_misc(void)
 	}
 }
 
+/* Lengths no buffer here could hold: refused before a byte moves, or cut
+ * short by the end of what is backed. */
+static void op_huge(void)
+{
+	uint8_t m = in_u8();
+	uint64_t gpa = pick_gpa(), len;
+	vmm_mem_mapping_t *mm = NULL;
+	int i, want;
+	int64_t n;
+
+	if (m & 8)
+		len = (uint64_t)SSIZE_MAX + 1 + in_u8();
+	else
+		len = BUF_MAX + 1 + in_u64() % (UINT64_MAX - BUF_MAX);
+	want = wraps(gpa, len) ? -EOVERFLOW : -EFAULT;
+	i = m_find(&S.live, gpa);
+	note("%u 0x%llx+0x%llx", m % 8, (unsigned long long)gpa,
+	     (unsigned long long)len);
+	switch (m % 8) {
+	case 0:
+	case 1:
+		if (len > SSIZE_MAX || wraps(gpa, len) || i < 0)
+			n = len > SSIZE_MAX ? -EINVAL : want;
+		else if ((m & 1) &&
+			 (S.live.r[i]->flags & VMM_MEM_REGION_READONLY))
+			n = -EACCES;
+		else
+			n = (int64_t)m_span(&S.live, gpa, len, m & 1);
+		EQ((m & 1) ? vmm_mem_write(S.mem, gpa, buf, (size_t)len)
+			   : vmm_mem_read(S.mem, gpa, buf, (size_t)len), n);
+		if (n <= 0)
+			break;
+		if (m & 1) {
+			m_rw(&S.live, gpa, buf, (uint64_t)n, true, true);
+		} else {
+			m_rw(&S.live, gpa, buf2, (uint64_t)n, false, false);
+			EXPECT(!memcmp(buf, buf2, (size_t)n), "bytes differ");
+		}
+		break;
+	case 2:
+		EQ(vmm_mem_read_exact(S.mem, gpa, buf, (size_t)len), want);
+		break;
+	case 3:
+		EQ(vmm_mem_write_exact(S.mem, gpa, buf, (size_t)len), want);
+		break;
+	case 4:
+		EQ(vmm_mem_fill(S.mem, gpa, 0, len), want);
+		break;
+	case 5:
+		EQ(vmm_mem_copy(S.mem, gpa, 0, len),
+		   wraps(gpa, len) || wraps(0, len) ? -EOVERFLOW : -EFAULT);
+		break;
+	case 6:
+		EQ(vmm_mem_map(S.mem, gpa, len, VMM_MEM_MAP_READ, &mm), want);
+		EXPECT(!mm, "a mapping on failure");
+		break;
+	default:
+		EQ(vmm_mem_read_exact_from_fd(S.mem, gpa, 0, len, NULL), want);
+		break;
+	}
+}
+
 /* ---- the decoder ------------------------------------------------------------ */
 
 struct op {
@@ -2003,6 +2065,7 @@ static const struct op ops[] = {
 	{ "fd", op_fd },
 	{ "xf_fill", op_xf_fill },
 	{ "misc", op_misc },
+	{ "huge", op_huge },
 };
 
 static int lowest_free_fd(void)

@@ -14,7 +14,7 @@ import sys
 OPS = ["add_anon", "add_fd", "add_host", "remove", "read", "write",
        "read_exact", "write_exact", "fill", "copy", "load", "store",
        "scalar", "query", "slice", "snap_get", "snap_put", "snap_access",
-       "map", "map_use", "dirty", "fd", "xf_fill", "misc"]
+       "map", "map_use", "dirty", "fd", "xf_fill", "misc", "huge"]
 PG = 4096
 
 
@@ -285,6 +285,11 @@ SEEDS = {
         dirty_mark(0x6000, 1), dirty_get(0x4000, 2), remove_live(0),
         dirty_get(0, 4),
     ]),
+    "huge": b"".join(
+        [add_anon(0, 4 * PG), add_anon(4, PG, RO)] +
+        [op("huge", u8(k), gpa(100), u64(k * 1000003)) for k in range(8)] +
+        [op("huge", u8(k | 8), gpa(4 * PG), u8(k)) for k in range(8)] +
+        [op("huge", u8(0), u8(7), u64(2 ** 63))]),
     "top": b"".join([
         op("add_anon", u8(0), u8(0), u8(0), size(PG), u8(7), u8(60)),
         op("add_anon", u8(0), u8(0), u8(0), size(3 * PG), u8(6), u8(0)),
