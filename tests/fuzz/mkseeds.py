@@ -14,7 +14,8 @@ import sys
 OPS = ["add_anon", "add_fd", "add_host", "remove", "read", "write",
        "read_exact", "write_exact", "fill", "copy", "load", "store",
        "scalar", "query", "slice", "snap_get", "snap_put", "snap_access",
-       "map", "map_use", "dirty", "fd", "xf_fill", "misc", "huge"]
+       "map", "map_use", "dirty", "fd", "xf_fill", "misc", "huge",
+       "inner"]
 PG = 4096
 
 
@@ -290,6 +291,17 @@ SEEDS = {
         [op("huge", u8(k), gpa(100), u64(k * 1000003)) for k in range(8)] +
         [op("huge", u8(k | 8), gpa(4 * PG), u8(k)) for k in range(8)] +
         [op("huge", u8(0), u8(7), u64(2 ** 63))]),
+    "inner": b"".join(
+        [add_anon(0, 2 * PG), add_anon(2, PG), add_anon(3, 2 * PG),
+         add_fd(5, PG), write(0, 6 * PG, 11), dirty_start(1)] +
+        [op("inner", u8(k), gpa(g), u16(n - 1), u8(r), u16(o))
+         for k, g, n, r, o in [(0, 2 * PG - 100, 300, 1, 0),
+                               (1, 2 * PG - 100, 300, 1, 0),
+                               (2, 3 * PG - 50, 200, 2, 2),
+                               (3, 3 * PG - 50, 200, 1, 4000),
+                               (1, PG, 2 * PG, 0, 10),
+                               (0, 5 * PG - 10, 100, 2, 5)]] +
+        [dirty_get(0, 8)]),
     "top": b"".join([
         op("add_anon", u8(0), u8(0), u8(0), size(PG), u8(7), u8(60)),
         op("add_anon", u8(0), u8(0), u8(0), size(3 * PG), u8(6), u8(0)),
