@@ -328,16 +328,102 @@ static void m_copy(struct mregion *r, uint64_t off, uint8_t *b, uint64_t len,
 	}
 }
 
+/*
+ * The dirty log.  A library whose dirty state belongs to guest pages (the
+ * one with a shared log) reports a page written while logging is on until a
+ * clearing harvest or the stop, whatever happened to its region: the model
+ * is one set of log pages.  Before that, each region had its own bits,
+ * gone with the region and absent for writes after it left the memory.
+ */
+#ifdef VMM_MEM_DIRTY_LOG_SHARED_DESC_SIZE_VER0
+#define DIRTY_BY_GPA 1
+#else
+#define DIRTY_BY_GPA 0
+#endif
+
+#define DSET_MAX (1 << 17)
+static uint64_t dset[DSET_MAX];	/* sorted log page numbers */
+static int ndset;
+
+static int dset_pos(uint64_t page)
+{
+	int lo = 0, hi = ndset;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (dset[mid] < page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void m_mark(struct mregion *r, uint64_t gpa, uint64_t len)
 {
 	uint64_t p, first, last;
 
-	if (!S.shift || !r->logged || !len)
+	if (!S.shift || !len || (!DIRTY_BY_GPA && !r->logged))
 		return;
 	first = r->gpa >> S.shift;
 	last = (gpa + (len - 1)) >> S.shift;
-	for (p = gpa >> S.shift; p <= last; p++)
-		r->dirty |= UINT64_C(1) << (p - first);
+	for (p = gpa >> S.shift; p <= last; p++) {
+		int k;
+
+		if (!DIRTY_BY_GPA) {
+			r->dirty |= UINT64_C(1) << (p - first);
+			continue;
+		}
+		k = dset_pos(p);
+		if (k < ndset && dset[k] == p)
+			continue;
+		EXPECT(ndset < DSET_MAX, "dirty set full");
+		memmove(&dset[k + 1], &dset[k], (size_t)(ndset - k) * 8);
+		dset[k] = p;
+		ndset++;
+	}
+}
+
+static bool m_dirty(uint64_t page)
+{
+	int i;
+
+	if (DIRTY_BY_GPA) {
+		i = dset_pos(page);
+		return i < ndset && dset[i] == page;
+	}
+	for (i = 0; i < S.live.n; i++) {
+		const struct mregion *r = S.live.r[i];
+		uint64_t first = r->gpa >> S.shift;
+
+		if (page >= first && page <= last_of(r) >> S.shift &&
+		    (r->dirty >> (page - first) & 1))
+			return true;
+	}
+	return false;
+}
+
+static void m_clean(uint64_t page)
+{
+	int i;
+
+	if (DIRTY_BY_GPA) {
+		i = dset_pos(page);
+		if (i < ndset && dset[i] == page) {
+			memmove(&dset[i], &dset[i + 1],
+				(size_t)(ndset - i - 1) * 8);
+			ndset--;
+		}
+		return;
+	}
+	for (i = 0; i < S.live.n; i++) {
+		struct mregion *r = S.live.r[i];
+		uint64_t first = r->gpa >> S.shift;
+
+		if (page >= first && page <= last_of(r) >> S.shift)
+			r->dirty &= ~(UINT64_C(1) << (page - first));
+	}
 }
 
 /* Copy between the model and @b over [gpa, gpa + len) of table @t, which
@@ -1520,34 +1606,6 @@ static void op_map_use(void)
 
 /* ---- dirty log -------------------------------------------------------------- */
 
-static bool m_dirty(uint64_t page)
-{
-	int i;
-
-	for (i = 0; i < S.live.n; i++) {
-		const struct mregion *r = S.live.r[i];
-		uint64_t first = r->gpa >> S.shift;
-
-		if (page >= first && page <= last_of(r) >> S.shift &&
-		    (r->dirty >> (page - first) & 1))
-			return true;
-	}
-	return false;
-}
-
-static void m_clean(uint64_t page)
-{
-	int i;
-
-	for (i = 0; i < S.live.n; i++) {
-		struct mregion *r = S.live.r[i];
-		uint64_t first = r->gpa >> S.shift;
-
-		if (page >= first && page <= last_of(r) >> S.shift)
-			r->dirty &= ~(UINT64_C(1) << (page - first));
-	}
-}
-
 static void op_dirty(void)
 {
 	static const uint64_t sizes[] = {
@@ -1556,7 +1614,7 @@ static void op_dirty(void)
 	};
 	uint8_t m = in_u8();
 	uint64_t gpa, ps;
-	int i;
+	int i, want;
 
 	switch (m & 7) {
 	case 0:
@@ -1570,6 +1628,7 @@ static void op_dirty(void)
 		if (S.shift)
 			break;
 		S.shift = (unsigned int)__builtin_ctzll(ps ? ps : PG);
+		ndset = 0;
 		for (i = 0; i < S.live.n; i++) {
 			S.live.r[i]->logged = true;
 			S.live.r[i]->dirty = 0;
@@ -1581,6 +1640,7 @@ static void op_dirty(void)
 		for (i = 0; i < S.live.n; i++)
 			S.live.r[i]->logged = false;
 		S.shift = 0;
+		ndset = 0;
 		break;
 	case 2: {
 		uint64_t bm[10], npages, words, p, cnt = 0;
@@ -1643,9 +1703,13 @@ static void op_dirty(void)
 		gpa = pick_gpa();
 		i = m_find(&S.live, gpa);
 		note("test 0x%llx", (unsigned long long)gpa);
-		EQ(vmm_mem_dirty_log_test(S.mem, gpa),
-		   !S.shift ? -ENOENT : i < 0 ? -EFAULT :
-		   m_dirty(gpa >> S.shift));
+		if (!S.shift)
+			want = -ENOENT;
+		else if (DIRTY_BY_GPA)	/* a dirty page is 1, backed or not */
+			want = m_dirty(gpa >> S.shift) ? 1 : i < 0 ? -EFAULT : 0;
+		else
+			want = i < 0 ? -EFAULT : m_dirty(gpa >> S.shift);
+		EQ(vmm_mem_dirty_log_test(S.mem, gpa), want);
 		break;
 	case 4: {
 		uint64_t len = pick_glen(), end;
@@ -2161,6 +2225,7 @@ static void setup(void)
 	int i;
 
 	memset(&S, 0, sizeof(S));
+	ndset = 0;
 	for (i = 0; i < NMEMFD; i++)
 		S.memfd[i] = -1;
 	S.pipe[0] = S.pipe[1] = S.xf = -1;
