@@ -2112,15 +2112,7 @@ static void op_huge(void)
  * memmove() of the whole range, whatever the regions in between.  The
  * buffer's region has bytes of its own, so that overlap is a matter of
  * host addresses only.
- *
- * Off (the op still reads its arguments) while the library copies such a
- * range region by region, so that a buffer overlapping a later fragment is
- * read after an earlier fragment overwrote it; -DFUZZ_BUFFER_IN_GUEST=1
- * turns it on.
  */
-#ifndef FUZZ_BUFFER_IN_GUEST
-#define FUZZ_BUFFER_IN_GUEST 0
-#endif
 static void op_inner(void)
 {
 	uint8_t m = in_u8();
@@ -2132,8 +2124,8 @@ static void op_inner(void)
 	void *p;
 	int i;
 
-	if (!FUZZ_BUFFER_IN_GUEST || !br || br->memfd >= 0 ||
-	    (br->flags & VMM_MEM_REGION_READONLY) || br->size < len)
+	if (!br || br->memfd >= 0 || (br->flags & VMM_MEM_REGION_READONLY) ||
+	    br->size < len)
 		return;
 	bgpa = br->gpa + boff % (br->size - len + 1);
 	EQ(vmm_mem_get_slice(S.mem, bgpa, len, &p), 0);
