@@ -593,6 +593,8 @@ static uint64_t pick_glen(void)
 	return pick_len();
 }
 
+static void pipe_get(void);
+
 /* ---- handle and regions --------------------------------------------------- */
 
 /* Backing file @i: 0 is a memfd, 1 a regular file (an unnamed one on
@@ -751,7 +753,7 @@ static void add_region(uint32_t type)
 	struct hostmap *hm = NULL;
 	struct mregion *r;
 	int want, rc, fd = -1, alt = 0;
-	bool host_file = false, valid;
+	bool host_file = false, valid, fd_pipe = false;
 
 	if (S.live.n >= MAX_LIVE || S.npool >= POOL || S.nhost >= POOL)
 		return;
@@ -819,9 +821,17 @@ static void add_region(uint32_t type)
 				d->flags |= VMM_MEM_REGION_HUGETLB;
 		}
 		break;
-	case 7:
-		if (type == VMM_MEM_REGION_FD)
-			d->fd = (in_u8() & 1) ? -1 - in_u8() : 1000 + in_u8();
+	case 7:	/* no descriptor, a closed one, a pipe */
+		if (type == VMM_MEM_REGION_FD) {
+			uint8_t b = in_u8(), v = in_u8();
+
+			d->fd = (b & 1) ? -1 - v : 1000 + v;
+			if ((b & 3) == 2) {
+				pipe_get();
+				d->fd = S.pipe[0];
+				fd_pipe = true;
+			}
+		}
 		break;
 	}
 
@@ -847,6 +857,8 @@ static void add_region(uint32_t type)
 	if (!want && d->type == VMM_MEM_REGION_FD) {
 		if (d->fd >= 1000)
 			want = -EBADF;
+		else if (fd_pipe)
+			want = -ENODEV;
 		else if (d->fd_offset + d->size > MEMFD_SIZE)
 			want = -EINVAL;
 	}
