@@ -139,14 +139,19 @@ start_backend() {
 	name=$1 img=$2
 	shift 2
 	"$vub" -s "$name.sock" --once "$@" "$img" 2>"$name.log" &
+	wait_socket "$name"
+}
+
+# wait_socket NAME: the back end just started ($!) listens on NAME.sock.
+wait_socket() {
 	bpid=$!
 	pids="$pids $bpid"
 	i=0
-	while [ ! -S "$name.sock" ] && [ $i -lt 100 ]; do
+	while [ ! -S "$1.sock" ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -S "$name.sock" ] || { echo "$me: back end $name did not start" >&2; cat "$name.log" >&2; exit 99; }
+	[ -S "$1.sock" ] || { echo "$me: back end $1 did not start" >&2; cat "$1.log" >&2; exit 99; }
 }
 
 # qemu_args NAME SOCK RUN [EXTRA APPEND]: the common command line, RAM in

@@ -58,6 +58,9 @@ struct vub_req {
 	unsigned int nr;	/* readable: seg[0 .. nr) */
 	unsigned int nw;	/* writable: seg[nr .. nr + nw) */
 	uint64_t rlen, wlen;	/* bytes in each */
+	bool bad;		/* a descriptor was refused */
+	bool status_ok;		/* the last descriptor read is writable and
+				   was kept: its last byte is the status */
 };
 
 void vub_vq_init(struct vub_vq *vq)
@@ -122,15 +125,17 @@ static int vq_map(struct vub_dev *dev, struct vub_vq *vq)
 	return 0;
 }
 
-/* Append [gpa, gpa + len) to the request; 0 or -EINVAL when too many. */
-static int req_add(struct vub_req *req, uint64_t gpa, uint32_t len, bool wr)
+/* Append [gpa, gpa + len) to the request; false when the descriptor
+ * cannot be used (its range wraps, too many segments, or a device-readable
+ * one after a device-writable one). */
+static bool req_add(struct vub_req *req, uint64_t gpa, uint32_t len, bool wr)
 {
 	struct vub_seg *s;
 
+	if (gpa + len < gpa || req->nr + req->nw >= VUB_MAX_SEGS || (!wr && req->nw))
+		return false;
 	if (!len)
-		return 0;
-	if (gpa + len < gpa || req->nr + req->nw >= VUB_MAX_SEGS)
-		return -EINVAL;
+		return true;
 	s = &req->seg[req->nr + req->nw];
 	s->gpa = gpa;
 	s->len = len;
@@ -138,17 +143,21 @@ static int req_add(struct vub_req *req, uint64_t gpa, uint32_t len, bool wr)
 		req->nw++;
 		req->wlen += len;
 	} else {
-		if (req->nw)
-			return -EINVAL;	/* readable after writable */
 		req->nr++;
 		req->rlen += len;
 	}
-	return 0;
+	return true;
 }
 
-/* Walk the chain at @head into @req.  Returns 0, or -EINVAL (bad chain) or
- * -EFAULT (a descriptor table in a hole); @req then holds what was read
- * before the fault. */
+/*
+ * Walk the chain at @head into @req.  A descriptor whose buffer cannot be
+ * used sets req->bad and the walk goes on, so that the request can still
+ * be failed through its status byte.  Returns 0 when the chain ended, or
+ * -EINVAL when its structure is broken (an index out of range, more
+ * descriptors than the table holds, a bad indirect table) or -EFAULT (a
+ * table in a hole): the status byte is then the last writable descriptor
+ * read, if the last one read was writable.
+ */
 static int walk_chain(struct vub_dev *dev, struct vub_vq *vq, uint16_t head,
 		      struct vub_req *req)
 {
@@ -159,6 +168,7 @@ static int walk_chain(struct vub_dev *dev, struct vub_vq *vq, uint16_t head,
 
 	req->nr = req->nw = 0;
 	req->rlen = req->wlen = 0;
+	req->bad = req->status_ok = false;
 	for (;;) {
 		struct {
 			uint64_t addr;
@@ -166,6 +176,7 @@ static int walk_chain(struct vub_dev *dev, struct vub_vq *vq, uint16_t head,
 			uint16_t flags, next;
 		} d;
 		uint16_t flags;
+		uint32_t len;
 
 		if (idx >= tnum || ++count > tnum)
 			return -EINVAL;	/* out of range, or a loop */
@@ -174,9 +185,8 @@ static int walk_chain(struct vub_dev *dev, struct vub_vq *vq, uint16_t head,
 		if (ret < 0)
 			return ret;
 		flags = le16toh(d.flags);
+		len = le32toh(d.len);
 		if (flags & VRING_DESC_F_INDIRECT) {
-			uint32_t len = le32toh(d.len);
-
 			if (indirect || (flags & VRING_DESC_F_NEXT) ||
 			    !VUB_HAS(dev->features, VIRTIO_RING_F_INDIRECT_DESC) ||
 			    !len || len % 16 || len / 16 > VUB_MAX_QUEUE_SIZE)
@@ -188,12 +198,15 @@ static int walk_chain(struct vub_dev *dev, struct vub_vq *vq, uint16_t head,
 			indirect = true;
 			idx = 0;
 			count = 0;
+			req->status_ok = false;
 			continue;
 		}
-		ret = req_add(req, le64toh(d.addr), le32toh(d.len),
-			      flags & VRING_DESC_F_WRITE);
-		if (ret < 0)
-			return ret;
+		req->status_ok = req_add(req, le64toh(d.addr), len,
+					 flags & VRING_DESC_F_WRITE);
+		if (!req->status_ok)
+			req->bad = true;
+		else if (!(flags & VRING_DESC_F_WRITE) || !len)
+			req->status_ok = false;
 		if (!(flags & VRING_DESC_F_NEXT))
 			return 0;
 		idx = le16toh(d.next);
@@ -327,16 +340,16 @@ static uint32_t serve(struct vub_dev *dev, struct vub_req *req, int walked)
 	struct vub_seg *w;
 	uint32_t used = 0;
 
-	/* The status is the last writable byte; without one, nothing can be
-	 * reported and nothing is done. */
-	if (!req->nw)
+	/* The status is the last byte of the last descriptor; without a
+	 * writable one, nothing can be reported and nothing is done. */
+	if (!req->status_ok)
 		return 0;
 	w = &req->seg[req->nr + req->nw - 1];
 	status_gpa = w->gpa + w->len - 1;
 	if (!--w->len)
 		req->nw--;
 	req->wlen--;
-	if (walked < 0 || take_readable(dev, req, &hdr, sizeof(hdr)) < 0)
+	if (walked < 0 || req->bad || take_readable(dev, req, &hdr, sizeof(hdr)) < 0)
 		goto done;
 	sector = le64toh(hdr.sector);
 	switch (le32toh(hdr.type)) {
@@ -492,6 +505,7 @@ void vub_vq_process(struct vub_dev *dev, struct vub_vq *vq)
 				goto broken;
 			head = (uint16_t)v;
 			vq->last_avail++;
+			/* A head out of range is returned unused. */
 			if (head < vq->num) {
 				walked = walk_chain(dev, vq, head, &req);
 				if (walked < 0)

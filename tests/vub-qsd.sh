@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# vub-qsd.sh - the same guest against vmmem-vhost-user-blk and against
+# qemu-storage-daemon's vhost-user-blk export, the reference back end.
+#
+#   vub-qsd.sh          both run the boot workload (checksum, writes at
+#                       several offsets, the transfer across the two memory
+#                       regions) on copies of one image: the images must
+#                       come out byte-identical.
+#   vub-qsd.sh bench    the throughput ratio on one guest workload (O_DIRECT
+#                       reads of the whole disk in 1 MiB and 4 KiB blocks,
+#                       8 MiB of 64 KiB writes), timed by the guest's clock,
+#                       alternating the back ends VUB_BENCH_ROUNDS times
+#                       (default 3).  Under TCG only the ratio means
+#                       anything.  `make bench-vhost-user-blk` runs it.
+#
+# Skips (77) without QEMU, the guest kernel or qemu-storage-daemon.
+. "${top_srcdir:-.}/tests/vub-lib.sh"
+
+qsd=qemu-storage-daemon
+command -v "$qsd" >/dev/null 2>&1 || skip "$qsd not found"
+
+# start_qsd NAME IMAGE: the reference back end on NAME.sock.
+start_qsd() {
+	"$qsd" --blockdev "driver=file,node-name=file0,filename=$2,cache.direct=off" \
+		--blockdev driver=raw,node-name=disk0,file=file0 \
+		--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$1.sock,writable=on" \
+		>"$1.log" 2>&1 &
+	wait_socket "$1"
+}
+
+stop_qsd() {
+	kill "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+}
+
+make_initrd
+if [ "${1:-}" = bench ]; then
+	rounds=${VUB_BENCH_ROUNDS:-3}
+	head -c $((64 << 20)) /dev/urandom >disk.img
+	vsum=0 qsum=0
+	r=1
+	while [ $r -le "$rounds" ]; do
+		for who in vub qsd; do
+			rm -f "$who.sock"
+			if [ $who = vub ]; then start_backend vub disk.img; else start_qsd qsd disk.img; fi
+			run_guest $who $who.sock bench || { echo "$who: QEMU failed" >&2; show_logs $who.serial; exit 1; }
+			[ $who = vub ] && wait "$bpid" || stop_qsd
+			set -- $(grep -a '^VUB bench ' $who.serial | tr -d '\r' | awk '{print $3, $4}')
+			t=$(echo "$1 $2" | awk '{printf "%.2f", $2 - $1}')
+			echo "round $r: $who $t s (guest clock)"
+			if [ $who = vub ]; then vsum=$(echo "$vsum $t" | awk '{print $1 + $2}'); else qsum=$(echo "$qsum $t" | awk '{print $1 + $2}'); fi
+		done
+		r=$((r + 1))
+	done
+	echo "$vsum $qsum" | awk '{printf "throughput ratio vmmem-vhost-user-blk / qemu-storage-daemon: %.2f (time %.2f s / %.2f s)\n", $2 / $1, $1, $2}'
+	exit 0
+fi
+
+head -c $((16 << 20)) /dev/urandom >orig.img
+want=$(md5sum <orig.img | cut -d' ' -f1)
+for who in vub qsd; do
+	cp orig.img $who.img
+	if [ $who = vub ]; then start_backend vub vub.img; else start_qsd qsd qsd.img; fi
+	t0=$(date +%s)
+	run_guest $who $who.sock boot
+	st=$?
+	t1=$(date +%s)
+	if [ $who = vub ]; then wait "$bpid"; else stop_qsd; fi
+	echo "$who: guest ran $((t1 - t0)) s, QEMU status $st"
+	[ $st = 0 ] || fail "$who: QEMU exited with $st"
+	[ "$(serial_value $who disk-md5)" = "$want" ] || fail "$who: the guest read a different disk"
+	grep -aq '^VUB span ok' $who.serial || fail "$who: the guest workload failed"
+	grep -aq '^VUB write ok' $who.serial || fail "$who: the guest workload failed"
+done
+if cmp vub.img qsd.img; then
+	ok "both back ends leave the same image bytes ($(md5sum <vub.img | cut -d' ' -f1))"
+else
+	fail "the images differ"
+fi
+"$vubg" verify vub.img >/dev/null || fail "the image lacks the guest's writes"
+[ $failed = 0 ] || show_logs vub.serial vub.log qsd.serial qsd.log
+[ $failed = 0 ] || exit 1
