@@ -86,7 +86,7 @@ for f in $(cat "$tmp/exported" "$tmp/inline"); do
 		echo "names: inline helper $f is also exported"; fail=1
 	fi
 done
-for f in libvmmem.7 vmmem.1; do
+for f in libvmmem.7 vmmem.1 vmmem-vhost-user-blk.1; do
 	[ -f "$top_srcdir/man/$f" ] || { echo "names: no manual page man/$f"; fail=1; }
 done
 [ $fail = 0 ] && echo "names: $n exported functions, $(wc -l <"$tmp/inline") inline helpers: header, version script, manual pages and Debian symbols file agree"

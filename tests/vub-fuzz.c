@@ -26,7 +26,8 @@
  *   vub-fuzz [BACKEND]   (default $top_builddir/tools/vmmem-vhost-user-blk)
  *
  * Environment: VUB_FUZZ_ROUNDS (random messages, default 300),
- * VUB_FUZZ_SEED.  Exit status 0 pass, 1 fail, 99 setup error.
+ * VUB_FUZZ_SEED, VUB_WRAPPER (a command the back end runs under, such as
+ * valgrind).  Exit status 0 pass, 1 fail, 99 setup error.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -864,11 +865,18 @@ int main(int argc, char **argv)
 	if (backend < 0)
 		die("fork");
 	if (backend == 0) {
-		execl(bin, bin, "-s", sock_path, "--serial", "fuzz-serial", img_path, (char *)NULL);
+		/* VUB_WRAPPER (e.g. "valgrind -q --error-exitcode=3") runs the
+		 * back end under a checker; the checker's exit status counts. */
+		if ((e = getenv("VUB_WRAPPER")) && *e)
+			execl("/bin/sh", "sh", "-c", "exec $VUB_WRAPPER \"$@\"", "sh", bin, "-s",
+			      sock_path, "--serial", "fuzz-serial", img_path, (char *)NULL);
+		else
+			execl(bin, bin, "-s", sock_path, "--serial", "fuzz-serial", img_path,
+			      (char *)NULL);
 		perror(bin);
 		_exit(127);
 	}
-	for (i = 0; i < 100 && access(sock_path, F_OK); i++)
+	for (i = 0; i < 400 && access(sock_path, F_OK); i++)
 		usleep(50000);
 	if (access(sock_path, F_OK))
 		die("the back end did not start");
