@@ -237,8 +237,10 @@ static void close_fd(int *fd)
 
 static void log_forget(struct vub_dev *dev)
 {
-	if (dev->log_attached && dev->mem)
+	if (dev->log_attached && dev->mem) {
 		vmm_mem_dirty_log_detach(dev->mem);
+		vub_log(1, "dirty log detached");
+	}
 	dev->log_attached = false;
 	close_fd(&dev->log_fd);
 }
@@ -262,6 +264,8 @@ static int log_attach(struct vub_dev *dev)
 		return ret;
 	}
 	dev->log_attached = true;
+	vub_log(1, "dirty log attached: %llu bytes at offset %llu",
+		(unsigned long long)dev->log_size, (unsigned long long)dev->log_offset);
 	return 0;
 }
 
