@@ -153,37 +153,62 @@ static uint64_t pfn_of(int pm, const void *va)
 	return e & ((1ull << 55) - 1);
 }
 
-static int cmd_span(const char *dev, uint64_t split)
+/* Take most of the free memory (after dropping the page cache) and look
+ * for the pages with frame numbers @want and @want + 1 in it; 0 when found,
+ * with *@area and *@len to give back the rest. */
+static int grab_pages(int pm, uint64_t want, uint8_t **area, size_t *len,
+		      uint8_t **a, uint8_t **b)
 {
-	uint64_t want = split / PAGE - 1, avail_kb = 0;
-	uint8_t *area, *a = NULL, *b = NULL, *x;
-	int pm = open("/proc/self/pagemap", O_RDONLY), fd;
-	size_t len, i;
+	uint64_t avail_kb = 0;
 	char line[128];
-	FILE *mi = fopen("/proc/meminfo", "r");
+	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+	size_t i;
 
-	while (mi && fgets(line, sizeof(line), mi))
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/meminfo", "r");
+	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "MemAvailable: %llu kB", (unsigned long long *)&avail_kb) == 1)
 			break;
-	if (mi)
-		fclose(mi);
-	if (pm < 0 || !avail_kb) {
-		printf("VUB span: no pagemap or meminfo\n");
-		return 3;
-	}
-	/* Take most of the free memory, and look for the two pages in it. */
-	len = (size_t)(avail_kb * 1024 / 10 * 8) & ~(size_t)(PAGE - 1);
-	area = aligned(len);
-	for (i = 0; i < len; i += PAGE)
-		area[i] = 1;
-	for (i = 0; i < len && (!a || !b); i += PAGE) {
-		uint64_t p = pfn_of(pm, area + i);
+	if (f)
+		fclose(f);
+	if (!avail_kb)
+		return -1;
+	*len = (size_t)(avail_kb * 1024 / 100 * 85) & ~(size_t)(PAGE - 1);
+	*area = aligned(*len);
+	for (i = 0; i < *len; i += PAGE)
+		(*area)[i] = 1;
+	*a = *b = NULL;
+	for (i = 0; i < *len && (!*a || !*b); i += PAGE) {
+		uint64_t p = pfn_of(pm, *area + i);
 
 		if (p == want)
-			a = area + i;
+			*a = *area + i;
 		else if (p == want + 1)
-			b = area + i;
+			*b = *area + i;
 	}
+	if (*a && *b)
+		return 0;
+	munmap(*area, *len);
+	return -1;
+}
+
+static int cmd_span(const char *dev, uint64_t split)
+{
+	uint64_t want = split / PAGE - 1;
+	uint8_t *area = NULL, *a = NULL, *b = NULL, *x;
+	int pm = open("/proc/self/pagemap", O_RDONLY), fd, try;
+	size_t len = 0;
+
+	if (pm < 0) {
+		printf("VUB span: no pagemap\n");
+		return 3;
+	}
+	for (try = 0; try < 5; try++)
+		if (grab_pages(pm, want, &area, &len, &a, &b) == 0)
+			break;
 	if (!a || !b) {
 		printf("VUB span: pages %#llx and %#llx not obtained\n",
 		       (unsigned long long)want, (unsigned long long)want + 1);

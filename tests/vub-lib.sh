@@ -154,6 +154,21 @@ wait_socket() {
 	[ -S "$1.sock" ] || { echo "$me: back end $1 did not start" >&2; cat "$1.log" >&2; exit 99; }
 }
 
+qsd=qemu-storage-daemon
+# start_qsd NAME IMAGE: the reference back end on NAME.sock.
+start_qsd() {
+	"$qsd" --blockdev "driver=file,node-name=file0,filename=$2,cache.direct=off" \
+		--blockdev driver=raw,node-name=disk0,file=file0 \
+		--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$1.sock,writable=on" \
+		>"$1.log" 2>&1 &
+	wait_socket "$1"
+}
+
+stop_qsd() {
+	kill "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+}
+
 # qemu_args NAME SOCK RUN [EXTRA APPEND]: the common command line, RAM in
 # NAME.ram0 and NAME.ram1.
 qemu_args() {

@@ -19,22 +19,7 @@
 # Skips (77) without QEMU, the guest kernel or qemu-storage-daemon.
 . "${top_srcdir:-.}/tests/vub-lib.sh"
 
-qsd=qemu-storage-daemon
 command -v "$qsd" >/dev/null 2>&1 || skip "$qsd not found"
-
-# start_qsd NAME IMAGE: the reference back end on NAME.sock.
-start_qsd() {
-	"$qsd" --blockdev "driver=file,node-name=file0,filename=$2,cache.direct=off" \
-		--blockdev driver=raw,node-name=disk0,file=file0 \
-		--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$1.sock,writable=on" \
-		>"$1.log" 2>&1 &
-	wait_socket "$1"
-}
-
-stop_qsd() {
-	kill "$bpid" 2>/dev/null
-	wait "$bpid" 2>/dev/null
-}
 
 make_initrd
 if [ "${1:-}" = bench ]; then
