@@ -205,8 +205,12 @@ snap_mark(struct vmm_region *r, uint64_t gpa, size_t len)
 
 	if (likely(!d))
 		return;
-	if (likely(urcu_bp_has_sys_membarrier && urcu_bp_reader))
-		vmm_mark_d(d, gpa, len);
+	/* a plain bitmap only: the shared log, a view's forward target and
+	 * a marker are marked inside a read-side section, so that replacing
+	 * or detaching them can wait for this writer */
+	if (likely(!__atomic_load_n(&d->slow, __ATOMIC_RELAXED) &&
+		   urcu_bp_has_sys_membarrier && urcu_bp_reader))
+		vmm_mark_bits(d, gpa, len);
 	else
 		snap_mark_locked(r, gpa, len);
 }
@@ -874,6 +878,49 @@ VMM_EXPORT int vmm_mem_snapshot_store(const vmm_mem_snapshot_t *snap,
 				      uint64_t val, int order)
 {
 	return store_any(snap, false, gpa, size, val, order);
+}
+
+/* Little-endian values: one atomic access, swapped on a big-endian host. */
+static uint64_t le_swap(uint64_t v, unsigned int size)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	switch (size) {
+	case 2: return __builtin_bswap16((uint16_t)v);
+	case 4: return __builtin_bswap32((uint32_t)v);
+	default: return __builtin_bswap64(v);
+	}
+#else
+	(void)size;
+	return v;
+#endif
+}
+
+VMM_EXPORT int vmm_mem_load_le(vmm_mem_t *mem, uint64_t gpa,
+			       unsigned int size, uint64_t *val, int order)
+{
+	uint64_t v;
+	int rc;
+
+	if (size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	if (!val)
+		return -EINVAL;
+	rc = load_any(mem, true, gpa, size, &v, order);
+	if (rc == 0)
+		*val = le_swap(v, size);
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_store_le(vmm_mem_t *mem, uint64_t gpa,
+				unsigned int size, uint64_t val, int order)
+{
+	if (size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	/* a value that does not fit goes unswapped: store_any() refuses it
+	 * (-ERANGE), after the argument checks, as vmm_mem_store() does */
+	if (size < 8 && (val >> (size * 8)))
+		return store_any(mem, true, gpa, size, val, order);
+	return store_any(mem, true, gpa, size, le_swap(val, size), order);
 }
 
 /* ---- fragments ----------------------------------------------------------- */

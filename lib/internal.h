@@ -89,21 +89,51 @@ void __tsan_ignore_thread_end(void);
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* One dirty bitmap, one bit per log page; bit k is GPA page first_page + k. */
+struct vmm_dstate;
+struct vmm_region;
+
 /*
- * A region's dirty bitmap.  Once published it lives as long as its region:
- * stopping the log unpublishes it onto the region's kept list (a later
- * start with the same page size clears and reuses it), so a snapshot's
- * writer may touch it without a read-side section (see vmm_mark_d()).  At
- * most one bitmap per log page size is ever kept.
+ * The dirty state of a guest memory belongs to its guest physical pages,
+ * not to its region objects (see dirty.c).  A region points, through its
+ * RCU-published `dirty`, at one of these kinds of mark target:
+ *
+ *  - BITMAP: bit k stands for GPA page first_page + k of the region's
+ *    range, in the log period it was made for.  It is reference counted:
+ *    the region holds one reference (also after logging stopped, on its
+ *    kept list, for a snapshot's writer), the handle's list of the period's
+ *    bitmaps another, so the bits of a region that went away are harvested
+ *    like the others until logging stops.
+ *  - MARKER: no bitmap, only the shared log (logging off, a shared log
+ *    attached); one per dirty state.
+ *  - FORWARD: a region of an IOVA view; marks go to the region it
+ *    translates to, at GPA = address + fwd_delta.
+ *
+ * @slow (atomic) sends a mark to vmm_mark_slow(): set for MARKER and
+ * FORWARD, and for BITMAP while a shared log is attached.
  */
+enum vmm_dirty_kind {
+	VMM_DIRTY_BITMAP,
+	VMM_DIRTY_MARKER,
+	VMM_DIRTY_FORWARD,
+};
+
 struct vmm_dirty {
 	uint64_t page_shift;
 	uint64_t first_page;
 	uint64_t npages;
+	uint32_t slow;			/* atomic */
+	uint32_t kind;			/* enum vmm_dirty_kind */
+	unsigned long refcnt;		/* atomic; BITMAP only */
+	struct vmm_dstate *ds;		/* BITMAP, MARKER */
+	struct vmm_region *fwd;		/* FORWARD: holds a reference */
+	uint64_t fwd_delta;		/* FORWARD: GPA - address */
 	struct vmm_dirty *kept_next;	/* on vmm_region.dirty_kept */
-	uint64_t words[];	/* ceil(npages / 64) */
+	struct vmm_dirty *list_next;	/* on vmm_dstate.list (RCU) */
+	uint64_t words[];		/* BITMAP: ceil(npages / 64) */
 };
+
+/* HOST regions: called once when the library lets go of the mapping. */
+typedef void (*vmm_release_fn)(void *data, void *hva, uint64_t size);
 
 struct vmm_region {
 	uint64_t gpa;
@@ -122,10 +152,18 @@ struct vmm_region {
 	size_t map_len;
 	bool owned;
 	unsigned long refcnt;	/* atomic */
-	struct vmm_dirty *dirty;	/* RCU-published, NULL when not logging */
+	struct vmm_dirty *dirty;	/* RCU-published mark target, NULL
+					   when nothing logs */
 	struct vmm_dirty *dirty_kept;	/* unpublished bitmaps (under the
-					   memory's lock), freed with the
+					   memory's lock), put with the
 					   region */
+	struct vmm_dstate *ds;		/* its memory's dirty state, holding a
+					   reference (NULL: a view's region) */
+	struct vmm_region *ds_next, *ds_prev;	/* ds->regions, under
+						   ds->lock */
+	bool noread;			/* a view's write-only translation */
+	vmm_release_fn release;		/* HOST: see vmm_mem_region_desc */
+	void *release_data;
 };
 
 /*
@@ -167,6 +205,18 @@ struct vmm_table {
 	uint64_t span;		/* last byte of the last region - start[0] */
 	unsigned int bshift;
 	uint32_t *bucket;	/* nb + 1 entries (n > VMM_TABLE_PAD) */
+	struct vmm_vua_ent *vua;	/* nvua entries by ascending VUA */
+	size_t nvua;
+	const void *view;	/* an IOVA view's table: the view (identity
+				   only, never dereferenced through it) */
+	unsigned int noread;	/* regions refusing reads (views) */
+};
+
+/* The VUA index of a table (vua.c): regions with a VUA, by VUA. */
+struct vmm_vua_ent {
+	uint64_t vua;
+	uint64_t last;		/* vua + size - 1 */
+	uint32_t idx;		/* slot index */
 };
 
 struct vmm_mem {
@@ -177,6 +227,8 @@ struct vmm_mem {
 	void *log_data;
 	int log_priority;
 	uint64_t dirty_page_shift;	/* 0: logging off (under lock) */
+	struct vmm_dstate *ds;		/* dirty state (NULL for a view) */
+	struct vmm_view *view;		/* an IOVA view: its state */
 	struct vmm_table *retired;	/* replaced tables awaiting a grace
 					   period (under lock) */
 	unsigned int nretired;		/* length of that list */
@@ -355,6 +407,28 @@ static inline ssize_t vmm_range_check(const struct vmm_table *t, uint64_t gpa,
 	return i;
 }
 
+/*
+ * Copy a caller's size-versioned structure @src of @src_size bytes into
+ * @dst of @dst_size (the kernel's openat2 rule): a smaller one is
+ * zero-extended, a larger one accepted only if its unknown tail is zero.
+ * Returns 0 or -E2BIG (nothing copied).
+ */
+static inline int vmm_struct_in(void *dst, size_t dst_size, const void *src,
+				size_t src_size)
+{
+	if (src_size > dst_size) {
+		const unsigned char *p = (const unsigned char *)src;
+		size_t i;
+
+		for (i = dst_size; i < src_size; i++)
+			if (p[i])
+				return -E2BIG;
+	}
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
+	return 0;
+}
+
 /* true if gpa + len would pass 2^64 (len > 0): the last byte wraps. */
 static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
 {
@@ -363,6 +437,10 @@ static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
 
 /* ---- dirty log (dirty.c) ------------------------------------------------ */
 void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
+
+/* Everything but a plain bitmap: shared log, marker, forward (inside a
+ * read-side section). */
+void vmm_mark_slow(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
 
 /*
  * Mark [gpa, gpa + len), inside the bitmap's region, in bitmap @d, after
@@ -384,12 +462,11 @@ void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
  * visible to every thread before the harvest returns (an interrupted thread
  * either completed both, or re-reads the now clear bit and sets it).
  */
-static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
+static inline void vmm_mark_bits(struct vmm_dirty *d, uint64_t gpa,
+				 uint64_t len)
 {
 	uint64_t p, *w, m;
 
-	if (!len)
-		return;
 	/* [gpa, gpa + len) lies in the bitmap's region (every caller has
 	 * checked it against the region), so its pages are in the bitmap */
 	p = gpa >> d->page_shift;
@@ -404,7 +481,35 @@ static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 		__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
 }
 
-/* Mark through region @r's published bitmap, inside a read-side section. */
+/*
+ * A memory's dirty state (dirty.c).  The handle holds a reference, and so
+ * does each region it created, so that a write through a region that
+ * outlived its handle's table (a mapping, a snapshot, a pinned transfer)
+ * still finds the log of its guest pages.
+ */
+struct vmm_dstate {
+	unsigned long refcnt;		/* atomic */
+	pthread_mutex_t lock;		/* the registry; after mem->lock */
+	struct vmm_region *regions;	/* every live region of the memory */
+	struct vmm_dirty *list;		/* RCU: the log period's bitmaps */
+	struct vmm_shared *shared;	/* RCU: the attached shared log */
+	struct vmm_dirty *marker;	/* MARKER, for regions without a
+					   bitmap while a shared log is on */
+};
+
+/* Mark through target @d (inside a read-side section, or see above). */
+static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
+{
+	if (!len)
+		return;
+	if (unlikely(__atomic_load_n(&d->slow, __ATOMIC_RELAXED))) {
+		vmm_mark_slow(d, gpa, len);
+		return;
+	}
+	vmm_mark_bits(d, gpa, len);
+}
+
+/* Mark through region @r's published target, inside a read-side section. */
 static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
 {
 	struct vmm_dirty *d = vmm_rcu_deref(r->dirty);
@@ -419,9 +524,39 @@ void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len);
  * r[0..n), which hold GPA @gpa on (a pinned transfer or mapping). */
 void vmm_mark_frags(struct vmm_region *const *r, const struct iovec *iov,
 		    size_t n, uint64_t gpa, uint64_t written);
-/* Give a new region a bitmap when logging is on (under mem->lock). */
+/* A new memory's dirty state, with one reference (the handle's). */
+struct vmm_dstate *vmm_dstate_new(void);
+void vmm_dstate_put(struct vmm_dstate *ds);
+/* Register a new region with mem's dirty state and give it a mark target
+ * when anything logs (under mem->lock). */
 int vmm_dirty_region_init(struct vmm_mem *mem, struct vmm_region *r);
-void vmm_dirty_free(struct vmm_dirty *d);
+/* The region is being freed: unregister it, drop its bitmaps, its forward
+ * target, and call a HOST region's release callback. */
+void vmm_dirty_region_release(struct vmm_region *r);
+/* A view region's forward target to @to at GPA = address + @delta. */
+struct vmm_dirty *vmm_dirty_forward_new(struct vmm_region *to, uint64_t delta);
+
+/* ---- the shared log (dirty-shared.c) ------------------------------------ */
+struct vmm_shared;
+/* Mark [gpa, gpa + len) in shared log @sh (inside a read-side section). */
+void vmm_shared_mark(struct vmm_shared *sh, uint64_t gpa, uint64_t len);
+void vmm_shared_free(struct vmm_shared *sh);
+/* Detach at the handle's last reference. */
+void vmm_shared_detach_final(struct vmm_mem *mem);
+
+/* ---- IOVA views (iotlb.c) ----------------------------------------------- */
+/* An access to table @t failed at @addr for lack of backing: -EFAULT on a
+ * guest memory; on a view, -ENXIO after recording the miss of the first
+ * untranslated byte of [addr, addr + len) for vmm_mem_iotlb_last_miss()
+ * (@perm: VMM_MEM_IOTLB_READ or _WRITE).  Inside a read-side section, or on
+ * a snapshot's table. */
+int vmm_fault(const struct vmm_table *t, uint64_t addr, uint64_t len,
+	      unsigned int perm);
+void vmm_view_free(struct vmm_mem *mem);
+
+/* ---- front-end addresses (vua.c) ---------------------------------------- */
+/* Build the VUA index of a filled table (from vmm_table_index()). */
+void vmm_vua_index(struct vmm_table *t);
 
 /* ---- copies ------------------------------------------------------------- */
 /* One load (@load) or store of a 1-, 2-, 4- or 8-byte value at @p, atomic
