@@ -27,7 +27,11 @@
  *    size_t.  Lengths are in bytes unless a name says pages.
  *  - -EINVAL: NULL handle or pointer, unknown flag, bad size or order.
  *    -EFAULT: the guest address is not backed by any region.
- *    -EACCES: a write to a read-only region.
+ *    -EACCES: a write to a read-only region (on an IOVA view also a read
+ *    through a write-only translation).
+ *    -ENXIO: on an IOVA view (since 1.2), an address the IOTLB has no
+ *    translation for: every access and translation call on a view says
+ *    -ENXIO where a guest memory says -EFAULT (see vmm_mem_new_iova_view()).
  *  - Thread safety: every access and query may run at the same time as
  *    vmm_mem_add_region() and vmm_mem_remove_region() from other threads.
  *    Readers never block and never touch a region after it was unmapped:
@@ -1103,6 +1107,116 @@ VMM_MEM_EXPORT int vmm_mem_dirty_log_detach(vmm_mem_t *mem);
  */
 VMM_MEM_EXPORT int vmm_mem_dirty_log_overflow(vmm_mem_t *mem,
 					      uint64_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* IOVA views (since 1.2)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A device behind a virtual IOMMU (virtio's VIRTIO_F_ACCESS_PLATFORM) sees
+ * I/O virtual addresses (IOVA), translated through an IOTLB that a
+ * vhost-user back end fills from VHOST_USER_IOTLB_MSG updates and
+ * invalidations.  An IOVA view is a vmm_mem_t whose addresses are IOVAs:
+ * every consumer call works on it unchanged, with "gpa" meaning IOVA (read,
+ * write and their exact variants, fill, copy, load/store and _le, the fd
+ * transfers, map/unmap, get_slice(s), gpa_to_hva, snapshots, region info,
+ * check_range ...), so a device model does not care whether an IOMMU sits
+ * in front.  Each IOTLB entry appears as one region (one per guest region
+ * its target spans) in IOVA space; a range over several entries is handled
+ * like a range over several regions.
+ *
+ * Differences from a guest memory, named "IOVA views" on each page:
+ *  - an access needing a translation the IOTLB lacks fails with -ENXIO
+ *    (never -EFAULT, which a guest memory uses for holes) and records the
+ *    first missing IOVA and the access kind for the calling thread
+ *    (vmm_mem_iotlb_last_miss()), so the back end can send IOTLB_MISS and
+ *    retry; the calls that only ask whether an address is backed
+ *    (address_in_range, check_range, checked_offset, region_info_at) answer
+ *    as for a hole;
+ *  - a write through a read-only translation, or a read through a
+ *    write-only one, is -EACCES;
+ *  - writes are dirty-logged by guest physical address, in the guest
+ *    memory's internal and shared logs (as Linux vhost, DPDK and the
+ *    vhost-user specification do); the dirty_log calls, add/remove_region,
+ *    vua_to_gpa and new_iova_view itself refuse a view (-EOPNOTSUPP);
+ *  - an entry holds the guest memory's region it translates to, as a
+ *    mapping does: removing that region from the guest memory does not
+ *    change the view; invalidate the entries when the memory table changes.
+ *
+ * IOTLB updates and invalidations run concurrently with accesses, with the
+ * RCU rules of region hot-plug: an access sees the IOTLB before or after a
+ * change, and after vmm_mem_iotlb_invalidate() returns no access that began
+ * afterwards uses the old translation.  Snapshots of a view and mappings
+ * (vmm_mem_map()) keep the translations they were made with, as they keep
+ * removed regions: take one per batch of work.
+ */
+
+/** IOTLB entry permissions and access kinds (the values of vhost-user's
+ *  VHOST_ACCESS_RO, _WO and _RW). */
+#define VMM_MEM_IOTLB_READ (1u << 0)
+#define VMM_MEM_IOTLB_WRITE (1u << 1)
+/** vmm_mem_iotlb_update() flag: @target is a front-end user address (VUA,
+ *  what vhost-user IOTLB messages carry), translated with
+ *  vmm_mem_vua_to_gpa() when the entry is made; without it, a GPA. */
+#define VMM_MEM_IOTLB_TARGET_VUA (1u << 2)
+
+/**
+ * vmm_mem_new_iova_view - create an empty IOVA view of guest memory
+ * @parent (since 1.2; vm-memory 0.18: IommuMemory).  The view holds a
+ * reference on @parent; release it with vmm_mem_unref() like any handle.
+ * Returns 0 with *@out set; -EINVAL (@parent or @out NULL), -EOPNOTSUPP
+ * (@parent is itself a view), -ENOMEM.  Thread-safe.
+ */
+VMM_MEM_EXPORT int vmm_mem_new_iova_view(vmm_mem_t *parent, vmm_mem_t **out);
+
+/**
+ * vmm_mem_iotlb_update - translate IOVAs [@iova, @iova + @size) to @target
+ * on, with permission @flags (VMM_MEM_IOTLB_READ and/or _WRITE), @target a
+ * GPA or, with VMM_MEM_IOTLB_TARGET_VUA, a VUA (since 1.2;
+ * VHOST_IOTLB_UPDATE).  The whole target must be backed in the guest
+ * memory at the time of the call; it may span several regions (one entry
+ * per region).  An update replaces any translation of the IOVAs it covers
+ * (what is left of an entry it overlaps stays).  A write permission over a
+ * read-only region translates to a read-only entry.
+ * Returns 0; -EINVAL (@view NULL or not a view, @size 0, no permission or
+ * an unknown flag), -EOVERFLOW (@iova + @size or the target range passes
+ * 2^64 - 1), -EFAULT (part of the target is not backed, or a VUA no region
+ * has), -EOPNOTSUPP (the target region is not mapped in advance), -ENOMEM.
+ * On failure the IOTLB is unchanged.  Serialises with other updates of the
+ * view; accesses run concurrently.  Waits for an RCU grace period when it
+ * replaced a translation.
+ */
+VMM_MEM_EXPORT int vmm_mem_iotlb_update(vmm_mem_t *view, uint64_t iova,
+					uint64_t size, uint64_t target,
+					unsigned int flags);
+
+/**
+ * vmm_mem_iotlb_invalidate - drop every translation of the IOVAs
+ * [@iova, @iova + @size) (since 1.2; VHOST_IOTLB_INVALIDATE); parts of
+ * entries outside the range stay.  @iova 0 and @size UINT64_MAX invalidate
+ * everything.  When it returns, no access that begins afterwards uses a
+ * dropped translation (it waits for an RCU grace period); snapshots and
+ * mappings taken before keep theirs.  Returns 0 (also when nothing was
+ * translated there), -EINVAL (@view NULL or not a view, @size 0),
+ * -EOVERFLOW (@iova + @size passes 2^64), -ENOMEM.
+ */
+VMM_MEM_EXPORT int vmm_mem_iotlb_invalidate(vmm_mem_t *view, uint64_t iova,
+					    uint64_t size);
+
+/**
+ * vmm_mem_iotlb_last_miss - the calling thread's last IOTLB miss on @view
+ * (since 1.2): the first IOVA an access or translation call found no entry
+ * for (its -ENXIO), and *@perm the access kind it needed
+ * (VMM_MEM_IOTLB_READ or _WRITE; 0 for the translation-only calls
+ * get_slice(s), get_slices_prefix, get_host_address and gpa_to_hva), what a
+ * back end puts in VHOST_IOTLB_MISS.  Snapshots of the view report here
+ * too.  Returns 1 with *@iova and *@perm set and the record cleared, 0 when
+ * this thread has no miss of @view recorded (either pointer may be NULL),
+ * -EINVAL (@view NULL or not a view).  The record is per thread, so no
+ * locking is needed and concurrent misses of other threads do not mix.
+ */
+VMM_MEM_EXPORT int vmm_mem_iotlb_last_miss(vmm_mem_t *view, uint64_t *iova,
+					   unsigned int *perm);
 
 /* ------------------------------------------------------------------------ */
 /* Scalar helpers (inline; they call exported functions only)                */

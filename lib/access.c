@@ -126,11 +126,14 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 	t = vmm_table_get(mem);
 	i = vmm_find(t, gpa);
 	if (unlikely(i < 0)) {
+		rc = vmm_fault(t, gpa, len, to_guest ? VMM_MEM_IOTLB_WRITE :
+						       VMM_MEM_IOTLB_READ);
 		vmm_read_unlock();
-		return -EFAULT;
+		return rc;
 	}
 	r = t->slot[i].r;
-	if (to_guest && unlikely(r->flags & VMM_MEM_REGION_READONLY)) {
+	if (unlikely(to_guest ? (r->flags & VMM_MEM_REGION_READONLY) != 0 :
+				r->noread)) {
 		vmm_read_unlock();
 		return -EACCES;
 	}
@@ -139,7 +142,8 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		vmm_read_unlock();
 		return (ssize_t)len;
 	}
-	n = vmm_span(t, gpa, len, to_guest, &i);
+	n = vmm_span(t, gpa, len, to_guest ? VMM_SPAN_WRITE : VMM_SPAN_READ,
+		     &i);
 	rc = copy_frags(t, i, gpa, buf, n, to_guest);
 	vmm_read_unlock();
 	return rc ? rc : (ssize_t)n;
@@ -251,7 +255,8 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 	if (likely(i >= 0)) {
 		r = t->slot[i].r;
 		if (likely(len <= t->slot[i].size - (gpa - t->start[i])) &&
-		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
+		    !(to_guest ? (r->flags & VMM_MEM_REGION_READONLY) != 0 :
+				 r->noread)) {
 			uint8_t *h = r->hva + (gpa - r->gpa);
 
 			if (to_guest)
@@ -278,13 +283,14 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
  */
 static inline __attribute__((always_inline)) bool
 fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, bool scalar,
-	  uintptr_t *h, struct vmm_region **reg)
+	  bool write, uintptr_t *h, struct vmm_region **reg)
 {
 	ssize_t i = vmm_candidate(t, gpa);
 	const struct vmm_slot *sl;
 	uint64_t off;
 
-	if (unlikely(i < 0))
+	/* a view with write-only translations: reads check the region */
+	if (unlikely(i < 0) || (!write && unlikely(t->noread)))
 		return false;
 	sl = &t->slot[i];
 	off = gpa - t->start[i];
@@ -386,8 +392,8 @@ rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
 		return rw_exact_any(src, live, gpa, buf, len, to_guest);
 	if (live)
 		vmm_read_lock();
-	if (unlikely(!fast_host(src_table(src, live), gpa, len, scalar, &h,
-				&r)))
+	if (unlikely(!fast_host(src_table(src, live), gpa, len, scalar,
+				to_guest, &h, &r)))
 		goto other;
 	if (scalar ? !VMM_UNALIGNED_SCALARS &&
 			     unlikely((h | (uintptr_t)buf) & (len - 1)) :
@@ -620,10 +626,13 @@ static int atomic_target(const struct vmm_table *t, uint64_t gpa,
 	ssize_t i = vmm_find(t, gpa);
 
 	if (i < 0)
-		return -EFAULT;
+		return vmm_fault(t, gpa, size, store ? VMM_MEM_IOTLB_WRITE :
+						       VMM_MEM_IOTLB_READ);
 	r = t->slot[i].r;
 	if (size - 1 > r->last - gpa)
 		return -EINVAL;	/* would span two regions or the end */
+	if (!store && r->noread)
+		return -EACCES;
 	if (!r->hva)
 		return -EOPNOTSUPP;
 	*p = r->hva + (gpa - r->gpa);
@@ -756,7 +765,7 @@ store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 		if (live)                                                     \
 			vmm_read_lock();                                      \
 		if (unlikely(!fast_host(src_table(src, live), gpa,            \
-					sizeof(type), true, &h, &r) ||        \
+					sizeof(type), true, false, &h, &r) || \
 			     (h & (sizeof(type) - 1)))) {                     \
 			if (live)                                             \
 				vmm_read_unlock();                            \
@@ -791,7 +800,7 @@ LOAD_FIXED(sload_8, uint64_t, false)
 		if (live)                                                     \
 			vmm_read_lock();                                      \
 		if (unlikely(!fast_host(src_table(src, live), gpa,            \
-					sizeof(type), true, &h, &r) ||        \
+					sizeof(type), true, true, &h, &r) ||  \
 			     (h & (sizeof(type) - 1)) ||                      \
 			     (r->flags & VMM_MEM_REGION_READONLY))) {         \
 			if (live)                                             \
@@ -941,8 +950,9 @@ VMM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	if (vmm_span(t, gpa, len, false, &i) != len) {
+		n = vmm_fault(t, gpa, len, 0);
 		vmm_read_unlock();
-		return -EFAULT;
+		return n;
 	}
 	while (len) {
 		const struct vmm_region *r = t->slot[i++].r;

@@ -204,12 +204,14 @@ struct vmm_table {
 	struct vmm_slot *slot;	/* n entries, then padding */
 	uint64_t span;		/* last byte of the last region - start[0] */
 	unsigned int bshift;
+	unsigned int noread;	/* regions refusing reads (an IOVA view's
+				   write-only translations): the read fast
+				   paths test it, in this cache line */
 	uint32_t *bucket;	/* nb + 1 entries (n > VMM_TABLE_PAD) */
 	struct vmm_vua_ent *vua;	/* nvua entries by ascending VUA */
 	size_t nvua;
 	const void *view;	/* an IOVA view's table: the view (identity
 				   only, never dereferenced through it) */
-	unsigned int noread;	/* regions refusing reads (views) */
 };
 
 /* The VUA index of a table (vua.c): regions with a VUA, by VUA. */
@@ -286,6 +288,14 @@ void vmm_region_put(struct vmm_region *r);
 /* Insert @r into mem's table (caller holds mem->lock); -EEXIST on overlap. */
 int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r);
 
+/* An access to table @t failed at @addr for lack of backing: -EFAULT on a
+ * guest memory; on a view, -ENXIO after recording the miss of the first
+ * untranslated byte of [addr, addr + len) for vmm_mem_iotlb_last_miss()
+ * (@perm: VMM_MEM_IOTLB_READ, _WRITE or 0 for a translation query).
+ * Inside a read-side section, or on a snapshot's table (iotlb.c). */
+int vmm_fault(const struct vmm_table *t, uint64_t addr, uint64_t len,
+	      unsigned int perm);
+
 /* ---- lookup ------------------------------------------------------------- */
 static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
 {
@@ -356,10 +366,15 @@ static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
  * How much of [gpa, gpa + len) is backed contiguously from gpa, across
  * adjacent regions (0 when gpa is unbacked).  len > 0 and gpa + len does not
  * wrap (checked by callers).  *idx receives the first region's index.
- * With @writable, a read-only region also ends the run.
+ * With @stop VMM_SPAN_WRITE, a read-only region also ends the run; with
+ * VMM_SPAN_READ, a region that refuses reads (a view's write-only
+ * translation); VMM_SPAN_ANY (false) looks at the backing only.
  */
+#define VMM_SPAN_ANY 0		/* backing only */
+#define VMM_SPAN_WRITE 1	/* and writable */
+#define VMM_SPAN_READ 2		/* and readable */
 static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
-				uint64_t len, bool writable, ssize_t *idx)
+				uint64_t len, unsigned int stop, ssize_t *idx)
 {
 	ssize_t i = vmm_find(t, gpa);
 	uint64_t done = 0, cur = gpa;
@@ -371,7 +386,9 @@ static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
 		const struct vmm_region *r = t->slot[i].r;
 		uint64_t cap;
 
-		if (writable && (r->flags & VMM_MEM_REGION_READONLY))
+		if (stop && (stop == VMM_SPAN_WRITE ?
+				     (r->flags & VMM_MEM_REGION_READONLY) != 0 :
+				     r->noread))
 			break;
 		cap = r->last - cur + 1;
 		if (cap >= len - done)
@@ -385,15 +402,17 @@ static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
 	return done;
 }
 
-/* Is any region of [gpa, gpa+len) read-only?  Range known to be backed. */
+/* Does any region of [gpa, gpa+len) refuse the access: read-only ones a
+ * write (@writable), a view's write-only ones a read?  Range known to be
+ * backed from region index @i. */
 bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
-			uint64_t len);
+			uint64_t len, bool writable);
 
 /*
  * For an all-or-nothing access: all of [gpa, gpa+len) backed (across
  * adjacent regions) and, with @writable, none of it read-only.  Returns the
- * first region's index, or -EFAULT / -EACCES.  len > 0 and gpa + len does
- * not wrap (checked by callers).
+ * first region's index, or -EFAULT (-ENXIO on a view) / -EACCES.  len > 0
+ * and gpa + len does not wrap (checked by callers).
  */
 static inline ssize_t vmm_range_check(const struct vmm_table *t, uint64_t gpa,
 				      uint64_t len, bool writable)
@@ -401,8 +420,10 @@ static inline ssize_t vmm_range_check(const struct vmm_table *t, uint64_t gpa,
 	ssize_t i;
 
 	if (vmm_span(t, gpa, len, false, &i) != len)
-		return -EFAULT;
-	if (writable && vmm_range_readonly(t, i, gpa, len))
+		return vmm_fault(t, gpa, len, writable ? VMM_MEM_IOTLB_WRITE :
+							 VMM_MEM_IOTLB_READ);
+	if ((writable || t->noread) &&
+	    vmm_range_readonly(t, i, gpa, len, writable))
 		return -EACCES;
 	return i;
 }
@@ -545,18 +566,21 @@ void vmm_shared_free(struct vmm_shared *sh);
 void vmm_shared_detach_final(struct vmm_mem *mem);
 
 /* ---- IOVA views (iotlb.c) ----------------------------------------------- */
-/* An access to table @t failed at @addr for lack of backing: -EFAULT on a
- * guest memory; on a view, -ENXIO after recording the miss of the first
- * untranslated byte of [addr, addr + len) for vmm_mem_iotlb_last_miss()
- * (@perm: VMM_MEM_IOTLB_READ or _WRITE).  Inside a read-side section, or on
- * a snapshot's table. */
-int vmm_fault(const struct vmm_table *t, uint64_t addr, uint64_t len,
-	      unsigned int perm);
+/* A view's own state: its guest memory.  A view is a struct vmm_mem whose
+ * table holds one region per IOTLB entry fragment, in IOVA space, each
+ * forwarding its dirty marks to the guest region it translates to. */
+struct vmm_view {
+	struct vmm_mem *parent;		/* holds a reference */
+};
 void vmm_view_free(struct vmm_mem *mem);
 
 /* ---- front-end addresses (vua.c) ---------------------------------------- */
 /* Build the VUA index of a filled table (from vmm_table_index()). */
 void vmm_vua_index(struct vmm_table *t);
+/* The GPA of @vua in table @t, and *@len clamped at the end of its region's
+ * VUA range; -EFAULT when no region has it (inside a read-side section). */
+int vmm_vua_lookup(const struct vmm_table *t, uint64_t vua, uint64_t *gpa,
+		   uint64_t *len);
 
 /* ---- copies ------------------------------------------------------------- */
 /* One load (@load) or store of a 1-, 2-, 4- or 8-byte value at @p, atomic

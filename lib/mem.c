@@ -716,7 +716,7 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 	t = vmm_table_get(mem);
 	i = vmm_find(t, gpa);
 	if (i < 0) {
-		rc = -EFAULT;
+		rc = vmm_fault(t, gpa, 1, 0);
 		goto out;
 	}
 	r = t->slot[i].r;
@@ -727,7 +727,8 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 	if (len && len - 1 > r->last - gpa) {
 		ssize_t j;
 
-		rc = vmm_span(t, gpa, len, false, &j) == len ? -EXDEV : -EFAULT;
+		rc = vmm_span(t, gpa, len, false, &j) == len ?
+			     -EXDEV : vmm_fault(t, gpa, len, 0);
 		goto out;
 	}
 	*hva = r->hva + (gpa - r->gpa);
@@ -738,12 +739,13 @@ out:
 }
 
 bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
-			uint64_t len)
+			uint64_t len, bool writable)
 {
 	uint64_t end = gpa + (len - 1);
 
 	for (; (size_t)i < t->n && t->start[i] <= end; i++)
-		if (t->slot[i].r->flags & VMM_MEM_REGION_READONLY)
+		if (writable ? (t->slot[i].r->flags & VMM_MEM_REGION_READONLY) :
+			       t->slot[i].r->noread)
 			return true;
 	return false;
 }

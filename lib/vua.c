@@ -66,6 +66,18 @@ static const struct vmm_vua_ent *vua_find(const struct vmm_table *t,
 	return &t->vua[lo - 1];
 }
 
+int vmm_vua_lookup(const struct vmm_table *t, uint64_t vua, uint64_t *gpa,
+		   uint64_t *len)
+{
+	const struct vmm_vua_ent *e = vua_find(t, vua);
+
+	if (!e)
+		return -EFAULT;
+	*gpa = t->start[e->idx] + (vua - e->vua);
+	*len = MIN(*len, e->last - vua + 1);
+	return 0;
+}
+
 VMM_EXPORT int vmm_mem_vua_to_gpa(vmm_mem_t *mem, uint64_t vua, uint64_t *gpa,
 				  uint64_t *len)
 {
