@@ -420,6 +420,50 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+static void count_release(void *data, void *hva, uint64_t size)
+{
+	(*(int *)data)++;
+	munmap(hva, (size_t)size);
+}
+
+/* An entry holds the guest region it translates to: a HOST region removed
+ * from the guest memory is released once the entry is invalidated. */
+START_TEST(entry_holds_region)
+{
+	vmm_mem_t *m, *v;
+	struct vmm_mem_region_desc d;
+	int released = 0;
+	uint8_t b = 0;
+	void *p = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	((uint8_t *)p)[0x1234] = 0x77;
+	ck_assert_int_eq(vmm_mem_new(&m), 0);
+	memset(&d, 0, sizeof(d));
+	d.type = VMM_MEM_REGION_HOST;
+	d.gpa = 0x40000;
+	d.size = 0x10000;
+	d.hva = p;
+	d.release = count_release;
+	d.release_data = &released;
+	ck_assert_int_eq(vmm_mem_add_region(m, &d, sizeof(d)), 0);
+	v = view_of(m);
+	ck_assert_int_eq(vmm_mem_iotlb_update(v, IOVA, 0x10000, 0x40000, RW), 0);
+	ck_assert_int_eq(vmm_mem_remove_region(m, 0x40000, 0x10000), 0);
+	ck_assert_int_eq(released, 0);
+	ck_assert_int_eq(vmm_mem_read_exact(v, IOVA + 0x1234, &b, 1), 0);
+	ck_assert_uint_eq(b, 0x77);
+	ck_assert_int_eq(vmm_mem_iotlb_invalidate(v, IOVA, 0x8000), 0);
+	ck_assert_int_eq(released, 0);	/* the other half still uses it */
+	ck_assert_int_eq(vmm_mem_iotlb_invalidate(v, 0, UINT64_MAX), 0);
+	ck_assert_int_eq(released, 1);
+	vmm_mem_unref(v);
+	vmm_mem_unref(m);
+	ck_assert_int_eq(released, 1);
+}
+END_TEST
+
 /* Writes through a view are logged by GPA, in both logs, by every path. */
 START_TEST(dirty_by_gpa)
 {
@@ -581,6 +625,7 @@ static Suite *iova_suite(void)
 	tcase_add_test(tc, invalidate_ranges);
 	tcase_add_test(tc, bad_arguments);
 	tcase_add_test(tc, dirty_by_gpa);
+	tcase_add_test(tc, entry_holds_region);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrent");
 	tcase_add_test(tc, concurrent_update_invalidate);
