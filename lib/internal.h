@@ -10,7 +10,17 @@
  * the table is replaced), each snapshot another.  A region is reference
  * counted: every table that lists it holds one reference, each pin
  * (scatter-gather mapping, blocking fd transfer) another; the mapping is
- * released when the last reference goes.
+ * released when the last reference goes (and a HOST region's release
+ * callback called).
+ *
+ * The dirty state of a memory (struct vmm_dstate, dirty.c) is held by the
+ * handle and by each region the memory created, so it outlives the handle
+ * while a mapping or snapshot keeps a region; it holds the log period's
+ * bitmaps (each also held by its region) and the attached shared log,
+ * which is unmapped a grace period after it is replaced or detached.
+ * An IOVA view (iotlb.c) is a handle holding its guest memory's handle;
+ * its table's regions are IOTLB entries, each holding the guest region it
+ * translates to.
  */
 #ifndef VMMEM_INTERNAL_H
 #define VMMEM_INTERNAL_H
