@@ -46,24 +46,26 @@ void vmm_vua_index(struct vmm_table *t)
 	t->nvua = n;
 }
 
-/* The index entry whose range holds @vua, or NULL.  O(log n). */
+/* The index entry whose range holds @vua, or NULL.  O(log n), branch-free
+ * like vmm_candidate(): a front end's ring addresses spread over its
+ * regions, so the halving steps would mispredict. */
 static const struct vmm_vua_ent *vua_find(const struct vmm_table *t,
 					  uint64_t vua)
 {
-	size_t lo = 0, hi = t->nvua;
+	const struct vmm_vua_ent *v = t->vua;
+	size_t base = 0, n = t->nvua;
 
-	/* the last entry with a start <= vua */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->vua[mid].vua <= vua)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || vua > t->vua[lo - 1].last)
+	if (!n)
 		return NULL;
-	return &t->vua[lo - 1];
+	while (n > 1) {	/* the last entry with a start <= vua, or 0 */
+		size_t half = n / 2;
+
+		base += half & -(size_t)(v[base + half].vua <= vua);
+		n -= half;
+	}
+	if (vua < v[base].vua || vua > v[base].last)
+		return NULL;
+	return &v[base];
 }
 
 int vmm_vua_lookup(const struct vmm_table *t, uint64_t vua, uint64_t *gpa,
