@@ -1023,6 +1023,8 @@ VMM_MEM_EXPORT int vmm_mem_dirty_log_test(vmm_mem_t *mem, uint64_t gpa);
 /**
  * vmm_mem_dirty_log_mark - mark [@gpa, @gpa + @len) dirty, for writes the
  * caller did through its own pointers (vm-memory: Bitmap::mark_dirty).
+ * The shared log (vmm_mem_dirty_log_attach()) is marked too.  On an IOVA
+ * view @gpa is an IOVA and the GPAs it translates to are marked.
  * Unbacked parts are ignored.  Returns 0 (also when logging is off: then
  * nothing is recorded), -EOVERFLOW, -EINVAL.
  */
