@@ -1513,11 +1513,17 @@ static uint64_t w_write_obj_u64_random_sharedlog_live(uint64_t n)
 	return write_u64_gsl(true, n);
 }
 
-/* A view of the main memory: 64 IOTLB entries over its regions (one for
- * the low region, 21 over each large one), IOVA = IOVA_BASE + GPA. */
+/*
+ * A view of the main memory: 64 IOTLB entries over its regions (one for
+ * the low region, 21 over each large one), packed back to back in IOVA
+ * space from IOVA_BASE, as an IOMMU driver's allocator hands IOVAs out;
+ * the u64 address list translated into it.
+ */
 static void setup_iova(void)
 {
-	size_t r, k, i;
+	uint64_t gpa[IOTLB_ENTRIES], len[IOTLB_ENTRIES], iova[IOTLB_ENTRIES];
+	uint64_t next = IOVA_BASE;
+	size_t r, k, i, e = 0;
 
 	if (S.gio)
 		return;
@@ -1526,15 +1532,14 @@ static void setup_iova(void)
 		size_t parts = r ? (IOTLB_ENTRIES - 1) / 3 : 1;
 		uint64_t chunk = (S.layout[r].len / parts) & ~0xfffull;
 
-		for (k = 0; k < parts; k++) {
+		for (k = 0; k < parts; k++, e++) {
 			uint64_t off = k * chunk;
-			uint64_t len = k + 1 < parts ? chunk :
-						       S.layout[r].len - off;
 
-			CHECK(vmm_mem_iotlb_update(S.gio,
-						   IOVA_BASE + S.layout[r].gpa +
-							   off,
-						   len, S.layout[r].gpa + off,
+			gpa[e] = S.layout[r].gpa + off;
+			len[e] = k + 1 < parts ? chunk : S.layout[r].len - off;
+			iova[e] = next;
+			next += len[e];
+			CHECK(vmm_mem_iotlb_update(S.gio, iova[e], len[e], gpa[e],
 						   VMM_MEM_IOTLB_READ |
 							   VMM_MEM_IOTLB_WRITE),
 			      "vmm_mem_iotlb_update");
@@ -1543,8 +1548,14 @@ static void setup_iova(void)
 	if (vmm_mem_num_regions(S.gio) != IOTLB_ENTRIES)
 		die("the IOVA view's entries", vmm_mem_num_regions(S.gio));
 	S.iova8 = xmalloc(N_ADDRS * sizeof(*S.iova8));
-	for (i = 0; i < N_ADDRS; i++)
-		S.iova8[i] = IOVA_BASE + S.a8[i];
+	for (i = 0; i < N_ADDRS; i++) {
+		for (e = 0; e < IOTLB_ENTRIES; e++)
+			if (S.a8[i] - gpa[e] < len[e])
+				break;
+		if (e == IOTLB_ENTRIES)
+			die("an address outside the IOTLB", 1);
+		S.iova8[i] = iova[e] + (S.a8[i] - gpa[e]);
+	}
 }
 
 static uint64_t w_read_obj_u64_random_iova_live(uint64_t n)
