@@ -27,7 +27,11 @@
  *    size_t.  Lengths are in bytes unless a name says pages.
  *  - -EINVAL: NULL handle or pointer, unknown flag, bad size or order.
  *    -EFAULT: the guest address is not backed by any region.
- *    -EACCES: a write to a read-only region.
+ *    -EACCES: a write to a read-only region (on an IOVA view also a read
+ *    through a write-only translation).
+ *    -ENXIO: on an IOVA view (since 1.2), an address the IOTLB has no
+ *    translation for: every access and translation call on a view says
+ *    -ENXIO where a guest memory says -EFAULT (see vmm_mem_new_iova_view()).
  *  - Thread safety: every access and query may run at the same time as
  *    vmm_mem_add_region() and vmm_mem_remove_region() from other threads.
  *    Readers never block and never touch a region after it was unmapped:
@@ -76,7 +80,7 @@ extern "C" {
 
 /** Compile-time version of this header. */
 #define VMM_MEM_VERSION_MAJOR 1
-#define VMM_MEM_VERSION_MINOR 1
+#define VMM_MEM_VERSION_MINOR 2
 #define VMM_MEM_VERSION_MICRO 0
 /** (major << 16) | (minor << 8) | micro, comparable with vmm_mem_version(). */
 #define VMM_MEM_VERSION \
@@ -246,6 +250,19 @@ struct vmm_mem_region_desc {
 	uint64_t vua;		/* optional VMM user address (vhost-user);
 				   recorded and reported, 0 = none */
 	uint64_t huge_page_size;/* HUGETLB: 0 = default huge page size */
+	/* since 1.2 */
+	/* HOST: optional; called exactly once, with @release_data, @hva and
+	 * @size, when the library will never touch the mapping again: after
+	 * the region was removed (or the memory dropped) and the last
+	 * snapshot, mapping, pinned transfer and IOVA translation that listed
+	 * it let go.  It runs in the thread that let go last, possibly inside
+	 * vmm_mem_remove_region() or vmm_mem_unref() with the memory's
+	 * internal lock held: it may munmap(2) and close(2), but must not
+	 * call libvmmem functions that change a memory (add, remove, log
+	 * start/stop/attach/detach, IOTLB updates).  Not called when adding
+	 * the region fails.  Must be NULL for other types (-EINVAL). */
+	void (*release)(void *data, void *hva, uint64_t size);
+	void *release_data;
 };
 /** Size of the first version of struct vmm_mem_region_desc. */
 #define VMM_MEM_REGION_DESC_SIZE_VER0 \
@@ -459,6 +476,42 @@ VMM_MEM_EXPORT int vmm_mem_get_host_address(vmm_mem_t *mem, uint64_t gpa,
 VMM_MEM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa,
 				     uint64_t len, void **hva);
 
+/**
+ * vmm_mem_gpa_to_hva - the host address of @gpa and how much of a range is
+ * contiguous there (since 1.2; libvhost-user: vu_gpa_to_va(), DPDK:
+ * rte_vhost_va_from_guest_pa(); vm-memory: get_host_address plus the
+ * region's remaining length).
+ * @len: in, the bytes wanted; out, that many or fewer: the length is
+ * clamped at the end of the region holding @gpa, so [*@hva, *@hva + *@len)
+ * never crosses into another region or a hole (a range over adjacent
+ * regions takes one call per region).  In 0 gives out 0.
+ * Returns 0 with *@hva and *@len set; -EFAULT (@gpa unbacked; -ENXIO on an
+ * IOVA view, see vmm_mem_new_iova_view()), -EOPNOTSUPP (region not mapped
+ * in advance), -EINVAL (@mem, @len or @hva NULL); nothing is written on
+ * failure.  O(log n) in the number of regions.  Same lifetime rules as
+ * vmm_mem_get_host_address(); writes through the pointer are not logged
+ * (vmm_mem_dirty_log_mark()).  Thread-safe.
+ */
+VMM_MEM_EXPORT int vmm_mem_gpa_to_hva(vmm_mem_t *mem, uint64_t gpa,
+				      uint64_t *len, void **hva);
+
+/**
+ * vmm_mem_vua_to_gpa - translate a front end's user address (a vhost-user
+ * VUA: ring addresses in SET_VRING_ADDR, IOTLB targets) into a GPA (since
+ * 1.2; libvhost-user: qva_to_va, DPDK: the vhost user address lookup).  The
+ * region created with desc.vua = V and desc.gpa = G maps V + x to G + x for
+ * x < its size; regions created without a VUA (0) never match.
+ * @len: NULL, or in the bytes wanted and out that many or fewer, clamped
+ * at the end of the region's VUA range (the next VUA region need not be
+ * adjacent in GPA).
+ * Returns 0 with *@gpa set; -EFAULT (no region's VUA range holds @vua),
+ * -EOPNOTSUPP (@mem is an IOVA view), -EINVAL (@mem or @gpa NULL).
+ * O(log n): each region table carries an index of its regions by VUA.
+ * Thread-safe, like every lookup.
+ */
+VMM_MEM_EXPORT int vmm_mem_vua_to_gpa(vmm_mem_t *mem, uint64_t vua,
+				      uint64_t *gpa, uint64_t *len);
+
 /* ------------------------------------------------------------------------ */
 /* Byte access                                                               */
 /* ------------------------------------------------------------------------ */
@@ -565,6 +618,28 @@ VMM_MEM_EXPORT int vmm_mem_load(vmm_mem_t *mem, uint64_t gpa,
  */
 VMM_MEM_EXPORT int vmm_mem_store(vmm_mem_t *mem, uint64_t gpa,
 				 unsigned int size, uint64_t val, int order);
+
+/**
+ * vmm_mem_load_le - vmm_mem_load() of a little-endian value (since 1.2):
+ * virtio ring indexes and flags, which are little-endian whatever the host.
+ * @size 2, 4 or 8; *@val receives the value in host order (one atomic load,
+ * byte-swapped on a big-endian host).  Orders, alignment rule and errors as
+ * vmm_mem_load() (-EINVAL also for @size 1).  The typical use is an acquire
+ * load of a ring's idx.
+ */
+VMM_MEM_EXPORT int vmm_mem_load_le(vmm_mem_t *mem, uint64_t gpa,
+				   unsigned int size, uint64_t *val, int order);
+
+/**
+ * vmm_mem_store_le - vmm_mem_store() of @val as a little-endian value of
+ * @size (2, 4 or 8) bytes (since 1.2): one atomic store, byte-swapped on a
+ * big-endian host; the typical use is a release store of the used ring's
+ * idx.  Errors as vmm_mem_store() (-ERANGE: @val does not fit); marks the
+ * dirty logs.
+ */
+VMM_MEM_EXPORT int vmm_mem_store_le(vmm_mem_t *mem, uint64_t gpa,
+				    unsigned int size, uint64_t val,
+				    int order);
 
 /* ------------------------------------------------------------------------ */
 /* Snapshots (since 1.1)                                                     */
@@ -802,6 +877,26 @@ VMM_MEM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
 					  uint64_t len, struct iovec *iov,
 					  size_t iovcnt);
 
+/**
+ * vmm_mem_get_slices_prefix - the host fragments of the backed prefix of
+ * [@gpa, @gpa + @len) (since 1.2): as vmm_mem_get_slices(), but a range
+ * that runs into a hole, the end of memory, a region not mapped in advance
+ * or past @iovcnt fragments yields what comes before it instead of failing
+ * (the translation loop of a vhost-user back end: map what is there, then
+ * decide).  vmm_mem_get_slices() keeps its all-or-nothing contract.
+ * @iov: receives up to @iovcnt (> 0) entries, in GPA order, one per region.
+ * @done: receives the bytes the filled entries cover (0 on failure).
+ * Returns the number of entries filled (0 when @len is 0), -EFAULT (@gpa
+ * itself unbacked; -ENXIO on an IOVA view), -EOPNOTSUPP (the region at @gpa
+ * is not mapped in advance), -EOVERFLOW, -EINVAL (@mem, @iov or @done NULL,
+ * @iovcnt 0).  Nothing is pinned or logged, as for vmm_mem_get_slices().
+ */
+VMM_MEM_EXPORT ssize_t vmm_mem_get_slices_prefix(vmm_mem_t *mem, uint64_t gpa,
+						 uint64_t len,
+						 struct iovec *iov,
+						 size_t iovcnt,
+						 uint64_t *done);
+
 /** An opaque scatter-gather mapping made by vmm_mem_map(). */
 typedef struct vmm_mem_mapping vmm_mem_mapping_t;
 
@@ -856,13 +951,18 @@ VMM_MEM_EXPORT int vmm_mem_unmap(vmm_mem_mapping_t *map, uint64_t written);
  * path marks the pages it touched after the data landed: write, write_exact,
  * fill, copy, store, the snapshot writes and stores, every fd-to-guest
  * transfer, and writable mappings at vmm_mem_unmap().  Reads never mark, nor do failed or zero-length writes.
- * Regions added while logging is on are logged from their first byte.  The
- * log starts clean.  The call waits for an RCU grace period, so a write
+ * Regions added while logging is on are logged from their first byte, and
+ * so are regions removed before the start that a mapping, snapshot or
+ * transfer still holds.  The log starts clean.  Each region added while
+ * logging is on brings a bitmap that stays until logging stops (a bit per
+ * page), also when the region goes earlier.  The call waits for an RCU grace period, so a write
  * that raced with it and was not marked is complete and visible to a copy
  * of guest memory made after the call returns.  Bytes that reached guest memory are marked even when
  * the call then fails (an exact fd read that hit end of file, say).
  * Returns 0, -EBUSY (already on; stop it first to change the page size),
- * -EINVAL, -ENOMEM.
+ * -EINVAL, -ENOMEM, -EOPNOTSUPP (an IOVA view: start it on the guest
+ * memory, which logs the view's writes by GPA; the same for _stop(),
+ * _page_size(), _get() and _test()).
  */
 VMM_MEM_EXPORT int vmm_mem_dirty_log_start(vmm_mem_t *mem,
 					   uint64_t page_size);
@@ -889,8 +989,13 @@ VMM_MEM_EXPORT int64_t vmm_mem_dirty_log_page_size(vmm_mem_t *mem);
  * @npages * page size) into @bitmap (KVM's and vhost-user's layout): bit i
  * (bit i % 64 of the uint64_t word i / 64) is the page at @gpa + i * page
  * size.  @gpa must be page-aligned.  @bitmap holds ceil(@npages / 64) words;
- * every bit of them is written (0 for unbacked or clean pages, and for the
- * bits past @npages in the last word).  With VMM_MEM_DIRTY_LOG_CLEAR, the
+ * every bit of them is written (0 for clean pages, and for the bits past
+ * @npages in the last word).  Dirty state belongs to guest pages, not to
+ * region objects: a page written while logging was on is reported whatever
+ * happened to its region since (removed, added again at the same or
+ * another GPA, written through a mapping or snapshot that outlived it), at
+ * the GPA the write was made through, until a clearing harvest or
+ * vmm_mem_dirty_log_stop(); a page no write touched is 0, backed or not.  With VMM_MEM_DIRTY_LOG_CLEAR, the
  * bits read are cleared in the same atomic operation, word by word: a write
  * racing with the harvest is reported either by this harvest or by the next
  * one, never lost.  A harvest with CLEAR waits for an RCU grace period
@@ -909,18 +1014,211 @@ VMM_MEM_EXPORT int64_t vmm_mem_dirty_log_get(vmm_mem_t *mem, uint64_t gpa,
 
 /**
  * vmm_mem_dirty_log_test - is the page holding @gpa dirty?  Returns 1, 0,
- * -EFAULT (unbacked), -ENOENT (logging off), -EINVAL.
+ * -EFAULT (unbacked and clean: a page written before its region went away
+ * is 1 until harvested), -ENOENT (logging off), -EINVAL, -EOPNOTSUPP (an
+ * IOVA view: its writes are logged in its guest memory).
  */
 VMM_MEM_EXPORT int vmm_mem_dirty_log_test(vmm_mem_t *mem, uint64_t gpa);
 
 /**
  * vmm_mem_dirty_log_mark - mark [@gpa, @gpa + @len) dirty, for writes the
  * caller did through its own pointers (vm-memory: Bitmap::mark_dirty).
+ * The shared log (vmm_mem_dirty_log_attach()) is marked too.  On an IOVA
+ * view @gpa is an IOVA and the GPAs it translates to are marked.
  * Unbacked parts are ignored.  Returns 0 (also when logging is off: then
  * nothing is recorded), -EOVERFLOW, -EINVAL.
  */
 VMM_MEM_EXPORT int vmm_mem_dirty_log_mark(vmm_mem_t *mem, uint64_t gpa,
 					  uint64_t len);
+
+/**
+ * struct vmm_mem_dirty_log_shared_desc - a shared dirty log as vhost-user's
+ * SET_LOG_BASE carries it (since 1.2).  Zero it, set what applies, pass its
+ * sizeof.
+ */
+struct vmm_mem_dirty_log_shared_desc {
+	int32_t fd;		/* the log's fd (mapped MAP_SHARED by the
+				   library; the caller keeps and may close its
+				   fd), or -1 to use @addr */
+	uint32_t flags;		/* 0 */
+	uint64_t offset;	/* byte offset of the log in @fd (vhost-user
+				   mmap_offset; any alignment); 0 with @addr */
+	uint64_t size;		/* bytes of log (vhost-user mmap_size), > 0 */
+	void *addr;		/* @fd -1: the caller's writable mapping of
+				   @size bytes */
+};
+/** Size of the first version of struct vmm_mem_dirty_log_shared_desc. */
+#define VMM_MEM_DIRTY_LOG_SHARED_DESC_SIZE_VER0 \
+	(offsetof(struct vmm_mem_dirty_log_shared_desc, addr) + sizeof(void *))
+
+/**
+ * vmm_mem_dirty_log_attach - attach, or replace, the shared dirty log of a
+ * vhost-user front end (since 1.2; VHOST_USER_SET_LOG_BASE with
+ * VHOST_USER_PROTOCOL_F_LOG_SHMFD).  Layout: bit (p % 8) of byte p / 8
+ * stands for the 4 KiB guest page p = GPA / 4096, absolute; the library
+ * sets bits with an atomic OR (release order), never clears one, so the
+ * front end's concurrent clears lose nothing.  From then on every write
+ * path marks it directly, after the data landed, with no harvest: write,
+ * write_exact, fill, copy, store (and _le), the fd-to-guest transfers,
+ * snapshot writes and stores, writable mappings at vmm_mem_unmap(),
+ * vmm_mem_dirty_log_mark(), and writes through IOVA views (by GPA); also
+ * writes through mappings and snapshots of regions removed since.  It works
+ * alone or beside the internal log (vmm_mem_dirty_log_start()).
+ * Replacing: once the call returns, every write whose data lands afterwards
+ * is in the new log, and every write that marked the old one has finished;
+ * the old log is then unmapped (an fd log) or never touched again (@addr).
+ * The call waits for an RCU grace period: never call it from inside a
+ * libvmmem callback.
+ * A write to a page beyond the log (p >= 8 * size) never touches memory
+ * past it: it is counted (vmm_mem_dirty_log_overflow()), and the first one
+ * of each attachment is reported through the log callback set when the log
+ * was attached (LOG_ERR), as is the count when the log is replaced or
+ * detached: the front end's log is too small.
+ * An @addr log must stay mapped until the log is detached or replaced, or
+ * the memory's last reference is dropped (which detaches it).
+ * Returns 0; -EINVAL (@mem or @desc NULL, @desc_size below
+ * VMM_MEM_DIRTY_LOG_SHARED_DESC_SIZE_VER0, non-zero @flags, @size 0, both
+ * or neither of @fd and @addr, @offset with @addr, a regular file shorter
+ * than @offset + @size); -E2BIG (unknown non-zero tail); -EOVERFLOW
+ * (@offset + @size beyond 2^63 - 1, or @size beyond the address space);
+ * -EOPNOTSUPP (@mem is an IOVA view: attach to its guest memory); -ENOMEM;
+ * fstat(2) and mmap(2) errors (-EBADF, -EACCES, -ENODEV ...).  On failure
+ * the log in place, if any, stays.  Thread-safe; attach and detach
+ * serialise with hot-plug.
+ */
+VMM_MEM_EXPORT int vmm_mem_dirty_log_attach(
+	vmm_mem_t *mem, const struct vmm_mem_dirty_log_shared_desc *desc,
+	size_t desc_size);
+
+/**
+ * vmm_mem_dirty_log_detach - detach the shared dirty log (since 1.2).  When
+ * it returns no write marks it any more, and an fd log is unmapped.  Waits
+ * for a grace period, as vmm_mem_dirty_log_attach().  The internal log is
+ * unaffected.  Returns 0, -ENOENT (none attached), -EOPNOTSUPP (a view),
+ * -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_dirty_log_detach(vmm_mem_t *mem);
+
+/**
+ * vmm_mem_dirty_log_overflow - how many marks of the attached shared log
+ * fell beyond its end since it was attached (since 1.2).  Non-zero means the
+ * front end's log is too small for the guest's memory (a write whose pages
+ * straddle the end counts once and still marks the pages inside).
+ * Returns 0 with *@count set, -ENOENT (no shared log), -EOPNOTSUPP (a
+ * view), -EINVAL.
+ */
+VMM_MEM_EXPORT int vmm_mem_dirty_log_overflow(vmm_mem_t *mem,
+					      uint64_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* IOVA views (since 1.2)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A device behind a virtual IOMMU (virtio's VIRTIO_F_ACCESS_PLATFORM) sees
+ * I/O virtual addresses (IOVA), translated through an IOTLB that a
+ * vhost-user back end fills from VHOST_USER_IOTLB_MSG updates and
+ * invalidations.  An IOVA view is a vmm_mem_t whose addresses are IOVAs:
+ * every consumer call works on it unchanged, with "gpa" meaning IOVA (read,
+ * write and their exact variants, fill, copy, load/store and _le, the fd
+ * transfers, map/unmap, get_slice(s), gpa_to_hva, snapshots, region info,
+ * check_range ...), so a device model does not care whether an IOMMU sits
+ * in front.  Each IOTLB entry appears as one region (one per guest region
+ * its target spans) in IOVA space; a range over several entries is handled
+ * like a range over several regions.
+ *
+ * Differences from a guest memory, named "IOVA views" on each page:
+ *  - an access needing a translation the IOTLB lacks fails with -ENXIO
+ *    (never -EFAULT, which a guest memory uses for holes) and records the
+ *    first missing IOVA and the access kind for the calling thread
+ *    (vmm_mem_iotlb_last_miss()), so the back end can send IOTLB_MISS and
+ *    retry; the calls that only ask whether an address is backed
+ *    (address_in_range, check_range, checked_offset, region_info_at) answer
+ *    as for a hole;
+ *  - a write through a read-only translation, or a read through a
+ *    write-only one, is -EACCES;
+ *  - writes are dirty-logged by guest physical address, in the guest
+ *    memory's internal and shared logs (as Linux vhost, DPDK and the
+ *    vhost-user specification do); the dirty_log calls, add/remove_region,
+ *    vua_to_gpa and new_iova_view itself refuse a view (-EOPNOTSUPP);
+ *  - an entry holds the guest memory's region it translates to, as a
+ *    mapping does: removing that region from the guest memory does not
+ *    change the view; invalidate the entries when the memory table changes.
+ *
+ * IOTLB updates and invalidations run concurrently with accesses, with the
+ * RCU rules of region hot-plug: an access sees the IOTLB before or after a
+ * change, and after vmm_mem_iotlb_invalidate() returns no access that began
+ * afterwards uses the old translation.  Snapshots of a view and mappings
+ * (vmm_mem_map()) keep the translations they were made with, as they keep
+ * removed regions: take one per batch of work.
+ */
+
+/** IOTLB entry permissions and access kinds (the values of vhost-user's
+ *  VHOST_ACCESS_RO, _WO and _RW). */
+#define VMM_MEM_IOTLB_READ (1u << 0)
+#define VMM_MEM_IOTLB_WRITE (1u << 1)
+/** vmm_mem_iotlb_update() flag: @target is a front-end user address (VUA,
+ *  what vhost-user IOTLB messages carry), translated with
+ *  vmm_mem_vua_to_gpa() when the entry is made; without it, a GPA. */
+#define VMM_MEM_IOTLB_TARGET_VUA (1u << 2)
+
+/**
+ * vmm_mem_new_iova_view - create an empty IOVA view of guest memory
+ * @parent (since 1.2; vm-memory 0.18: IommuMemory).  The view holds a
+ * reference on @parent; release it with vmm_mem_unref() like any handle.
+ * Returns 0 with *@out set; -EINVAL (@parent or @out NULL), -EOPNOTSUPP
+ * (@parent is itself a view), -ENOMEM.  Thread-safe.
+ */
+VMM_MEM_EXPORT int vmm_mem_new_iova_view(vmm_mem_t *parent, vmm_mem_t **out);
+
+/**
+ * vmm_mem_iotlb_update - translate IOVAs [@iova, @iova + @size) to @target
+ * on, with permission @flags (VMM_MEM_IOTLB_READ and/or _WRITE), @target a
+ * GPA or, with VMM_MEM_IOTLB_TARGET_VUA, a VUA (since 1.2;
+ * VHOST_IOTLB_UPDATE).  The whole target must be backed in the guest
+ * memory at the time of the call; it may span several regions (one entry
+ * per region).  An update replaces any translation of the IOVAs it covers
+ * (what is left of an entry it overlaps stays).  A write permission over a
+ * read-only region translates to a read-only entry.
+ * Returns 0; -EINVAL (@view NULL or not a view, @size 0, no permission or
+ * an unknown flag), -EOVERFLOW (@iova + @size or the target range passes
+ * 2^64 - 1), -EFAULT (part of the target is not backed, or a VUA no region
+ * has), -EOPNOTSUPP (the target region is not mapped in advance), -ENOMEM.
+ * On failure the IOTLB is unchanged.  Serialises with other updates of the
+ * view; accesses run concurrently.  Waits for an RCU grace period when it
+ * replaced a translation.
+ */
+VMM_MEM_EXPORT int vmm_mem_iotlb_update(vmm_mem_t *view, uint64_t iova,
+					uint64_t size, uint64_t target,
+					unsigned int flags);
+
+/**
+ * vmm_mem_iotlb_invalidate - drop every translation of the IOVAs
+ * [@iova, @iova + @size) (since 1.2; VHOST_IOTLB_INVALIDATE); parts of
+ * entries outside the range stay.  @iova 0 and @size UINT64_MAX invalidate
+ * everything.  When it returns, no access that begins afterwards uses a
+ * dropped translation (it waits for an RCU grace period); snapshots and
+ * mappings taken before keep theirs.  Returns 0 (also when nothing was
+ * translated there), -EINVAL (@view NULL or not a view, @size 0),
+ * -EOVERFLOW (@iova + @size passes 2^64), -ENOMEM.
+ */
+VMM_MEM_EXPORT int vmm_mem_iotlb_invalidate(vmm_mem_t *view, uint64_t iova,
+					    uint64_t size);
+
+/**
+ * vmm_mem_iotlb_last_miss - the calling thread's last IOTLB miss on @view
+ * (since 1.2): the first IOVA an access or translation call found no entry
+ * for (its -ENXIO), and *@perm the access kind it needed
+ * (VMM_MEM_IOTLB_READ or _WRITE; 0 for the translation-only calls
+ * get_slice(s), get_slices_prefix, get_host_address and gpa_to_hva), what a
+ * back end puts in VHOST_IOTLB_MISS.  Snapshots of the view report here
+ * too.  Returns 1 with *@iova and *@perm set and the record cleared, 0 when
+ * this thread has no miss of @view recorded (either pointer may be NULL),
+ * -EINVAL (@view NULL or not a view).  The record is per thread, so no
+ * locking is needed and concurrent misses of other threads do not mix.
+ */
+VMM_MEM_EXPORT int vmm_mem_iotlb_last_miss(vmm_mem_t *view, uint64_t *iova,
+					   unsigned int *perm);
 
 /* ------------------------------------------------------------------------ */
 /* Scalar helpers (inline; they call exported functions only)                */

@@ -126,11 +126,14 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 	t = vmm_table_get(mem);
 	i = vmm_find(t, gpa);
 	if (unlikely(i < 0)) {
+		rc = vmm_fault(t, gpa, len, to_guest ? VMM_MEM_IOTLB_WRITE :
+						       VMM_MEM_IOTLB_READ);
 		vmm_read_unlock();
-		return -EFAULT;
+		return rc;
 	}
 	r = t->slot[i].r;
-	if (to_guest && unlikely(r->flags & VMM_MEM_REGION_READONLY)) {
+	if (unlikely(to_guest ? (r->flags & VMM_MEM_REGION_READONLY) != 0 :
+				r->noread)) {
 		vmm_read_unlock();
 		return -EACCES;
 	}
@@ -139,7 +142,8 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		vmm_read_unlock();
 		return (ssize_t)len;
 	}
-	n = vmm_span(t, gpa, len, to_guest, &i);
+	n = vmm_span(t, gpa, len, to_guest ? VMM_SPAN_WRITE : VMM_SPAN_READ,
+		     &i);
 	rc = copy_frags(t, i, gpa, buf, n, to_guest);
 	vmm_read_unlock();
 	return rc ? rc : (ssize_t)n;
@@ -205,8 +209,12 @@ snap_mark(struct vmm_region *r, uint64_t gpa, size_t len)
 
 	if (likely(!d))
 		return;
-	if (likely(urcu_bp_has_sys_membarrier && urcu_bp_reader))
-		vmm_mark_d(d, gpa, len);
+	/* a plain bitmap only: the shared log, a view's forward target and
+	 * a marker are marked inside a read-side section, so that replacing
+	 * or detaching them can wait for this writer */
+	if (likely(!__atomic_load_n(&d->slow, __ATOMIC_RELAXED) &&
+		   urcu_bp_has_sys_membarrier && urcu_bp_reader))
+		vmm_mark_bits(d, gpa, len);
 	else
 		snap_mark_locked(r, gpa, len);
 }
@@ -247,7 +255,8 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 	if (likely(i >= 0)) {
 		r = t->slot[i].r;
 		if (likely(len <= t->slot[i].size - (gpa - t->start[i])) &&
-		    !(to_guest && (r->flags & VMM_MEM_REGION_READONLY))) {
+		    !(to_guest ? (r->flags & VMM_MEM_REGION_READONLY) != 0 :
+				 r->noread)) {
 			uint8_t *h = r->hva + (gpa - r->gpa);
 
 			if (to_guest)
@@ -274,13 +283,14 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
  */
 static inline __attribute__((always_inline)) bool
 fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, bool scalar,
-	  uintptr_t *h, struct vmm_region **reg)
+	  bool write, uintptr_t *h, struct vmm_region **reg)
 {
 	ssize_t i = vmm_candidate(t, gpa);
 	const struct vmm_slot *sl;
 	uint64_t off;
 
-	if (unlikely(i < 0))
+	/* a view with write-only translations: reads check the region */
+	if (unlikely(i < 0) || (!write && unlikely(t->noread)))
 		return false;
 	sl = &t->slot[i];
 	off = gpa - t->start[i];
@@ -382,8 +392,8 @@ rw_fast(const void *src, const bool live, uint64_t gpa, uint8_t *buf,
 		return rw_exact_any(src, live, gpa, buf, len, to_guest);
 	if (live)
 		vmm_read_lock();
-	if (unlikely(!fast_host(src_table(src, live), gpa, len, scalar, &h,
-				&r)))
+	if (unlikely(!fast_host(src_table(src, live), gpa, len, scalar,
+				to_guest, &h, &r)))
 		goto other;
 	if (scalar ? !VMM_UNALIGNED_SCALARS &&
 			     unlikely((h | (uintptr_t)buf) & (len - 1)) :
@@ -616,10 +626,13 @@ static int atomic_target(const struct vmm_table *t, uint64_t gpa,
 	ssize_t i = vmm_find(t, gpa);
 
 	if (i < 0)
-		return -EFAULT;
+		return vmm_fault(t, gpa, size, store ? VMM_MEM_IOTLB_WRITE :
+						       VMM_MEM_IOTLB_READ);
 	r = t->slot[i].r;
 	if (size - 1 > r->last - gpa)
 		return -EINVAL;	/* would span two regions or the end */
+	if (!store && r->noread)
+		return -EACCES;
 	if (!r->hva)
 		return -EOPNOTSUPP;
 	*p = r->hva + (gpa - r->gpa);
@@ -752,7 +765,7 @@ store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 		if (live)                                                     \
 			vmm_read_lock();                                      \
 		if (unlikely(!fast_host(src_table(src, live), gpa,            \
-					sizeof(type), true, &h, &r) ||        \
+					sizeof(type), true, false, &h, &r) || \
 			     (h & (sizeof(type) - 1)))) {                     \
 			if (live)                                             \
 				vmm_read_unlock();                            \
@@ -787,7 +800,7 @@ LOAD_FIXED(sload_8, uint64_t, false)
 		if (live)                                                     \
 			vmm_read_lock();                                      \
 		if (unlikely(!fast_host(src_table(src, live), gpa,            \
-					sizeof(type), true, &h, &r) ||        \
+					sizeof(type), true, true, &h, &r) ||  \
 			     (h & (sizeof(type) - 1)) ||                      \
 			     (r->flags & VMM_MEM_REGION_READONLY))) {         \
 			if (live)                                             \
@@ -876,6 +889,49 @@ VMM_EXPORT int vmm_mem_snapshot_store(const vmm_mem_snapshot_t *snap,
 	return store_any(snap, false, gpa, size, val, order);
 }
 
+/* Little-endian values: one atomic access, swapped on a big-endian host. */
+static uint64_t le_swap(uint64_t v, unsigned int size)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	switch (size) {
+	case 2: return __builtin_bswap16((uint16_t)v);
+	case 4: return __builtin_bswap32((uint32_t)v);
+	default: return __builtin_bswap64(v);
+	}
+#else
+	(void)size;
+	return v;
+#endif
+}
+
+VMM_EXPORT int vmm_mem_load_le(vmm_mem_t *mem, uint64_t gpa,
+			       unsigned int size, uint64_t *val, int order)
+{
+	uint64_t v;
+	int rc;
+
+	if (size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	if (!val)
+		return -EINVAL;
+	rc = load_any(mem, true, gpa, size, &v, order);
+	if (rc == 0)
+		*val = le_swap(v, size);
+	return rc;
+}
+
+VMM_EXPORT int vmm_mem_store_le(vmm_mem_t *mem, uint64_t gpa,
+				unsigned int size, uint64_t val, int order)
+{
+	if (size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	/* a value that does not fit goes unswapped: store_any() refuses it
+	 * (-ERANGE), after the argument checks, as vmm_mem_store() does */
+	if (size < 8 && (val >> (size * 8)))
+		return store_any(mem, true, gpa, size, val, order);
+	return store_any(mem, true, gpa, size, le_swap(val, size), order);
+}
+
 /* ---- fragments ----------------------------------------------------------- */
 
 VMM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
@@ -894,8 +950,9 @@ VMM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	if (vmm_span(t, gpa, len, false, &i) != len) {
+		n = vmm_fault(t, gpa, len, 0);
 		vmm_read_unlock();
-		return -EFAULT;
+		return n;
 	}
 	while (len) {
 		const struct vmm_region *r = t->slot[i++].r;

@@ -10,7 +10,17 @@
  * the table is replaced), each snapshot another.  A region is reference
  * counted: every table that lists it holds one reference, each pin
  * (scatter-gather mapping, blocking fd transfer) another; the mapping is
- * released when the last reference goes.
+ * released when the last reference goes (and a HOST region's release
+ * callback called).
+ *
+ * The dirty state of a memory (struct vmm_dstate, dirty.c) is held by the
+ * handle and by each region the memory created, so it outlives the handle
+ * while a mapping or snapshot keeps a region; it holds the log period's
+ * bitmaps (each also held by its region) and the attached shared log,
+ * which is unmapped a grace period after it is replaced or detached.
+ * An IOVA view (iotlb.c) is a handle holding its guest memory's handle;
+ * its table's regions are IOTLB entries, each holding the guest region it
+ * translates to.
  */
 #ifndef VMMEM_INTERNAL_H
 #define VMMEM_INTERNAL_H
@@ -89,21 +99,51 @@ void __tsan_ignore_thread_end(void);
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* One dirty bitmap, one bit per log page; bit k is GPA page first_page + k. */
+struct vmm_dstate;
+struct vmm_region;
+
 /*
- * A region's dirty bitmap.  Once published it lives as long as its region:
- * stopping the log unpublishes it onto the region's kept list (a later
- * start with the same page size clears and reuses it), so a snapshot's
- * writer may touch it without a read-side section (see vmm_mark_d()).  At
- * most one bitmap per log page size is ever kept.
+ * The dirty state of a guest memory belongs to its guest physical pages,
+ * not to its region objects (see dirty.c).  A region points, through its
+ * RCU-published `dirty`, at one of these kinds of mark target:
+ *
+ *  - BITMAP: bit k stands for GPA page first_page + k of the region's
+ *    range, in the log period it was made for.  It is reference counted:
+ *    the region holds one reference (also after logging stopped, on its
+ *    kept list, for a snapshot's writer), the handle's list of the period's
+ *    bitmaps another, so the bits of a region that went away are harvested
+ *    like the others until logging stops.
+ *  - MARKER: no bitmap, only the shared log (logging off, a shared log
+ *    attached); one per dirty state.
+ *  - FORWARD: a region of an IOVA view; marks go to the region it
+ *    translates to, at GPA = address + fwd_delta.
+ *
+ * @slow (atomic) sends a mark to vmm_mark_slow(): set for MARKER and
+ * FORWARD, and for BITMAP while a shared log is attached.
  */
+enum vmm_dirty_kind {
+	VMM_DIRTY_BITMAP,
+	VMM_DIRTY_MARKER,
+	VMM_DIRTY_FORWARD,
+};
+
 struct vmm_dirty {
 	uint64_t page_shift;
 	uint64_t first_page;
 	uint64_t npages;
+	uint32_t slow;			/* atomic */
+	uint32_t kind;			/* enum vmm_dirty_kind */
+	unsigned long refcnt;		/* atomic; BITMAP only */
+	struct vmm_dstate *ds;		/* BITMAP, MARKER */
+	struct vmm_region *fwd;		/* FORWARD: holds a reference */
+	uint64_t fwd_delta;		/* FORWARD: GPA - address */
 	struct vmm_dirty *kept_next;	/* on vmm_region.dirty_kept */
-	uint64_t words[];	/* ceil(npages / 64) */
+	struct vmm_dirty *list_next;	/* on vmm_dstate.list (RCU) */
+	uint64_t words[];		/* BITMAP: ceil(npages / 64) */
 };
+
+/* HOST regions: called once when the library lets go of the mapping. */
+typedef void (*vmm_release_fn)(void *data, void *hva, uint64_t size);
 
 struct vmm_region {
 	uint64_t gpa;
@@ -122,10 +162,18 @@ struct vmm_region {
 	size_t map_len;
 	bool owned;
 	unsigned long refcnt;	/* atomic */
-	struct vmm_dirty *dirty;	/* RCU-published, NULL when not logging */
+	struct vmm_dirty *dirty;	/* RCU-published mark target, NULL
+					   when nothing logs */
 	struct vmm_dirty *dirty_kept;	/* unpublished bitmaps (under the
-					   memory's lock), freed with the
+					   memory's lock), put with the
 					   region */
+	struct vmm_dstate *ds;		/* its memory's dirty state, holding a
+					   reference (NULL: a view's region) */
+	struct vmm_region *ds_next, *ds_prev;	/* ds->regions, under
+						   ds->lock */
+	bool noread;			/* a view's write-only translation */
+	vmm_release_fn release;		/* HOST: see vmm_mem_region_desc */
+	void *release_data;
 };
 
 /*
@@ -166,7 +214,21 @@ struct vmm_table {
 	struct vmm_slot *slot;	/* n entries, then padding */
 	uint64_t span;		/* last byte of the last region - start[0] */
 	unsigned int bshift;
+	unsigned int noread;	/* regions refusing reads (an IOVA view's
+				   write-only translations): the read fast
+				   paths test it, in this cache line */
 	uint32_t *bucket;	/* nb + 1 entries (n > VMM_TABLE_PAD) */
+	struct vmm_vua_ent *vua;	/* nvua entries by ascending VUA */
+	size_t nvua;
+	const void *view;	/* an IOVA view's table: the view (identity
+				   only, never dereferenced through it) */
+};
+
+/* The VUA index of a table (vua.c): regions with a VUA, by VUA. */
+struct vmm_vua_ent {
+	uint64_t vua;
+	uint64_t last;		/* vua + size - 1 */
+	uint32_t idx;		/* slot index */
 };
 
 struct vmm_mem {
@@ -177,6 +239,8 @@ struct vmm_mem {
 	void *log_data;
 	int log_priority;
 	uint64_t dirty_page_shift;	/* 0: logging off (under lock) */
+	struct vmm_dstate *ds;		/* dirty state (NULL for a view) */
+	struct vmm_view *view;		/* an IOVA view: its state */
 	struct vmm_table *retired;	/* replaced tables awaiting a grace
 					   period (under lock) */
 	unsigned int nretired;		/* length of that list */
@@ -233,6 +297,14 @@ void vmm_region_get(struct vmm_region *r);
 void vmm_region_put(struct vmm_region *r);
 /* Insert @r into mem's table (caller holds mem->lock); -EEXIST on overlap. */
 int vmm_table_insert_locked(struct vmm_mem *mem, struct vmm_region *r);
+
+/* An access to table @t failed at @addr for lack of backing: -EFAULT on a
+ * guest memory; on a view, -ENXIO after recording the miss of the first
+ * untranslated byte of [addr, addr + len) for vmm_mem_iotlb_last_miss()
+ * (@perm: VMM_MEM_IOTLB_READ, _WRITE or 0 for a translation query).
+ * Inside a read-side section, or on a snapshot's table (iotlb.c). */
+int vmm_fault(const struct vmm_table *t, uint64_t addr, uint64_t len,
+	      unsigned int perm);
 
 /* ---- lookup ------------------------------------------------------------- */
 static inline struct vmm_table *vmm_table_get(struct vmm_mem *mem)
@@ -304,10 +376,15 @@ static inline ssize_t vmm_find(const struct vmm_table *t, uint64_t gpa)
  * How much of [gpa, gpa + len) is backed contiguously from gpa, across
  * adjacent regions (0 when gpa is unbacked).  len > 0 and gpa + len does not
  * wrap (checked by callers).  *idx receives the first region's index.
- * With @writable, a read-only region also ends the run.
+ * With @stop VMM_SPAN_WRITE, a read-only region also ends the run; with
+ * VMM_SPAN_READ, a region that refuses reads (a view's write-only
+ * translation); VMM_SPAN_ANY (false) looks at the backing only.
  */
+#define VMM_SPAN_ANY 0		/* backing only */
+#define VMM_SPAN_WRITE 1	/* and writable */
+#define VMM_SPAN_READ 2		/* and readable */
 static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
-				uint64_t len, bool writable, ssize_t *idx)
+				uint64_t len, unsigned int stop, ssize_t *idx)
 {
 	ssize_t i = vmm_find(t, gpa);
 	uint64_t done = 0, cur = gpa;
@@ -319,7 +396,9 @@ static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
 		const struct vmm_region *r = t->slot[i].r;
 		uint64_t cap;
 
-		if (writable && (r->flags & VMM_MEM_REGION_READONLY))
+		if (stop && (stop == VMM_SPAN_WRITE ?
+				     (r->flags & VMM_MEM_REGION_READONLY) != 0 :
+				     r->noread))
 			break;
 		cap = r->last - cur + 1;
 		if (cap >= len - done)
@@ -333,15 +412,17 @@ static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
 	return done;
 }
 
-/* Is any region of [gpa, gpa+len) read-only?  Range known to be backed. */
+/* Does any region of [gpa, gpa+len) refuse the access: read-only ones a
+ * write (@writable), a view's write-only ones a read?  Range known to be
+ * backed from region index @i. */
 bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
-			uint64_t len);
+			uint64_t len, bool writable);
 
 /*
  * For an all-or-nothing access: all of [gpa, gpa+len) backed (across
  * adjacent regions) and, with @writable, none of it read-only.  Returns the
- * first region's index, or -EFAULT / -EACCES.  len > 0 and gpa + len does
- * not wrap (checked by callers).
+ * first region's index, or -EFAULT (-ENXIO on a view) / -EACCES.  len > 0
+ * and gpa + len does not wrap (checked by callers).
  */
 static inline ssize_t vmm_range_check(const struct vmm_table *t, uint64_t gpa,
 				      uint64_t len, bool writable)
@@ -349,10 +430,34 @@ static inline ssize_t vmm_range_check(const struct vmm_table *t, uint64_t gpa,
 	ssize_t i;
 
 	if (vmm_span(t, gpa, len, false, &i) != len)
-		return -EFAULT;
-	if (writable && vmm_range_readonly(t, i, gpa, len))
+		return vmm_fault(t, gpa, len, writable ? VMM_MEM_IOTLB_WRITE :
+							 VMM_MEM_IOTLB_READ);
+	if ((writable || t->noread) &&
+	    vmm_range_readonly(t, i, gpa, len, writable))
 		return -EACCES;
 	return i;
+}
+
+/*
+ * Copy a caller's size-versioned structure @src of @src_size bytes into
+ * @dst of @dst_size (the kernel's openat2 rule): a smaller one is
+ * zero-extended, a larger one accepted only if its unknown tail is zero.
+ * Returns 0 or -E2BIG (nothing copied).
+ */
+static inline int vmm_struct_in(void *dst, size_t dst_size, const void *src,
+				size_t src_size)
+{
+	if (src_size > dst_size) {
+		const unsigned char *p = (const unsigned char *)src;
+		size_t i;
+
+		for (i = dst_size; i < src_size; i++)
+			if (p[i])
+				return -E2BIG;
+	}
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
+	return 0;
 }
 
 /* true if gpa + len would pass 2^64 (len > 0): the last byte wraps. */
@@ -363,6 +468,10 @@ static inline bool vmm_wraps(uint64_t gpa, uint64_t len)
 
 /* ---- dirty log (dirty.c) ------------------------------------------------ */
 void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
+
+/* Everything but a plain bitmap: shared log, marker, forward (inside a
+ * read-side section). */
+void vmm_mark_slow(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
 
 /*
  * Mark [gpa, gpa + len), inside the bitmap's region, in bitmap @d, after
@@ -384,12 +493,11 @@ void vmm_dirty_set(struct vmm_dirty *d, uint64_t gpa, uint64_t len);
  * visible to every thread before the harvest returns (an interrupted thread
  * either completed both, or re-reads the now clear bit and sets it).
  */
-static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
+static inline void vmm_mark_bits(struct vmm_dirty *d, uint64_t gpa,
+				 uint64_t len)
 {
 	uint64_t p, *w, m;
 
-	if (!len)
-		return;
 	/* [gpa, gpa + len) lies in the bitmap's region (every caller has
 	 * checked it against the region), so its pages are in the bitmap */
 	p = gpa >> d->page_shift;
@@ -404,7 +512,35 @@ static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
 		__atomic_fetch_or(w, m, __ATOMIC_RELEASE);
 }
 
-/* Mark through region @r's published bitmap, inside a read-side section. */
+/*
+ * A memory's dirty state (dirty.c).  The handle holds a reference, and so
+ * does each region it created, so that a write through a region that
+ * outlived its handle's table (a mapping, a snapshot, a pinned transfer)
+ * still finds the log of its guest pages.
+ */
+struct vmm_dstate {
+	unsigned long refcnt;		/* atomic */
+	pthread_mutex_t lock;		/* the registry; after mem->lock */
+	struct vmm_region *regions;	/* every live region of the memory */
+	struct vmm_dirty *list;		/* RCU: the log period's bitmaps */
+	struct vmm_shared *shared;	/* RCU: the attached shared log */
+	struct vmm_dirty *marker;	/* MARKER, for regions without a
+					   bitmap while a shared log is on */
+};
+
+/* Mark through target @d (inside a read-side section, or see above). */
+static inline void vmm_mark_d(struct vmm_dirty *d, uint64_t gpa, uint64_t len)
+{
+	if (!len)
+		return;
+	if (unlikely(__atomic_load_n(&d->slow, __ATOMIC_RELAXED))) {
+		vmm_mark_slow(d, gpa, len);
+		return;
+	}
+	vmm_mark_bits(d, gpa, len);
+}
+
+/* Mark through region @r's published target, inside a read-side section. */
 static inline void vmm_mark(struct vmm_region *r, uint64_t gpa, uint64_t len)
 {
 	struct vmm_dirty *d = vmm_rcu_deref(r->dirty);
@@ -419,9 +555,42 @@ void vmm_mark_range(const struct vmm_table *t, uint64_t gpa, uint64_t len);
  * r[0..n), which hold GPA @gpa on (a pinned transfer or mapping). */
 void vmm_mark_frags(struct vmm_region *const *r, const struct iovec *iov,
 		    size_t n, uint64_t gpa, uint64_t written);
-/* Give a new region a bitmap when logging is on (under mem->lock). */
+/* A new memory's dirty state, with one reference (the handle's). */
+struct vmm_dstate *vmm_dstate_new(void);
+void vmm_dstate_put(struct vmm_dstate *ds);
+/* Register a new region with mem's dirty state and give it a mark target
+ * when anything logs (under mem->lock). */
 int vmm_dirty_region_init(struct vmm_mem *mem, struct vmm_region *r);
-void vmm_dirty_free(struct vmm_dirty *d);
+/* The region is being freed: unregister it, drop its bitmaps, its forward
+ * target, and call a HOST region's release callback. */
+void vmm_dirty_region_release(struct vmm_region *r);
+/* A view region's forward target to @to at GPA = address + @delta. */
+struct vmm_dirty *vmm_dirty_forward_new(struct vmm_region *to, uint64_t delta);
+
+/* ---- the shared log (dirty-shared.c) ------------------------------------ */
+struct vmm_shared;
+/* Mark [gpa, gpa + len) in shared log @sh (inside a read-side section). */
+void vmm_shared_mark(struct vmm_shared *sh, uint64_t gpa, uint64_t len);
+void vmm_shared_free(struct vmm_shared *sh);
+/* Detach at the handle's last reference. */
+void vmm_shared_detach_final(struct vmm_mem *mem);
+
+/* ---- IOVA views (iotlb.c) ----------------------------------------------- */
+/* A view's own state: its guest memory.  A view is a struct vmm_mem whose
+ * table holds one region per IOTLB entry fragment, in IOVA space, each
+ * forwarding its dirty marks to the guest region it translates to. */
+struct vmm_view {
+	struct vmm_mem *parent;		/* holds a reference */
+};
+void vmm_view_free(struct vmm_mem *mem);
+
+/* ---- front-end addresses (vua.c) ---------------------------------------- */
+/* Build the VUA index of a filled table (from vmm_table_index()). */
+void vmm_vua_index(struct vmm_table *t);
+/* The GPA of @vua in table @t, and *@len clamped at the end of its region's
+ * VUA range; -EFAULT when no region has it (inside a read-side section). */
+int vmm_vua_lookup(const struct vmm_table *t, uint64_t vua, uint64_t *gpa,
+		   uint64_t *len);
 
 /* ---- copies ------------------------------------------------------------- */
 /* One load (@load) or store of a 1-, 2-, 4- or 8-byte value at @p, atomic

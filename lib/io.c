@@ -47,19 +47,22 @@ static int pin(struct vmm_mem *mem, uint64_t gpa, uint64_t len, bool to_guest,
 	t = vmm_table_get(mem);
 	i = vmm_find(t, gpa);
 	if (i < 0) {
-		rc = -EFAULT;
-		goto out;
-	}
-	if (to_guest && (t->slot[i].r->flags & VMM_MEM_REGION_READONLY)) {
-		rc = -EACCES;
+		rc = vmm_fault(t, gpa, len, to_guest ? VMM_MEM_IOTLB_WRITE :
+						       VMM_MEM_IOTLB_READ);
 		goto out;
 	}
 	while (p->len < len && p->n < PIN_MAX) {
 		struct vmm_region *r = t->slot[i].r;
 		uint64_t c;
 
-		if (to_guest && (r->flags & VMM_MEM_REGION_READONLY))
+		/* read-only regions refuse writes, a view's write-only
+		 * translations reads: at @gpa an error, later the end */
+		if (to_guest ? (r->flags & VMM_MEM_REGION_READONLY) != 0 :
+			       r->noread) {
+			if (p->n == 0)
+				rc = -EACCES;
 			break;
+		}
 		if (!r->hva) {
 			if (p->n == 0)
 				rc = -EOPNOTSUPP;

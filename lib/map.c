@@ -40,6 +40,10 @@ VMM_EXPORT int vmm_mem_map(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 	vmm_read_lock();
 	t = vmm_table_get(mem);
 	i = vmm_range_check(t, gpa, len, flags & VMM_MEM_MAP_WRITE);
+	/* a mapping for reading and writing: reads too (IOVA views) */
+	if (i >= 0 && (flags & VMM_MEM_MAP_WRITE) && (flags & VMM_MEM_MAP_READ) &&
+	    t->noread && vmm_range_readonly(t, i, gpa, len, false))
+		i = -EACCES;
 	if (i < 0) {
 		rc = (int)i;
 		goto out;

@@ -67,7 +67,8 @@ struct vmm_table *vmm_table_alloc(size_t n)
 {
 	struct vmm_table *t;
 	size_t each = sizeof(uint64_t) + sizeof(struct vmm_slot) +
-		      VMM_BUCKETS_PER_REGION * sizeof(uint32_t);
+		      VMM_BUCKETS_PER_REGION * sizeof(uint32_t) +
+		      sizeof(struct vmm_vua_ent);
 	size_t i;
 
 	/* region indexes fit the buckets' 32 bits */
@@ -82,6 +83,8 @@ struct vmm_table *vmm_table_alloc(size_t n)
 	t->slot = (struct vmm_slot *)(t + 1);	/* padding stays zero */
 	t->start = (uint64_t *)(t->slot + n + VMM_TABLE_PAD);
 	t->bucket = (uint32_t *)(t->start + n + VMM_TABLE_PAD);
+	t->vua = (struct vmm_vua_ent *)(t->bucket + VMM_BUCKETS_PER_REGION *
+						    (n + VMM_TABLE_PAD));
 	for (i = n; i < n + VMM_TABLE_PAD; i++)
 		t->start[i] = UINT64_MAX;
 	return t;
@@ -104,6 +107,7 @@ void vmm_table_index(struct vmm_table *t)
 	size_t n = t->n, nb, b, i = 0;
 	uint64_t first;
 
+	vmm_vua_index(t);
 	if (n <= VMM_TABLE_PAD)
 		return;
 	first = t->start[0];
@@ -229,12 +233,16 @@ VMM_EXPORT int vmm_mem_new(vmm_mem_t **out)
 	if (!mem)
 		return -ENOMEM;
 	mem->table = vmm_table_alloc(0);
-	if (!mem->table) {
+	mem->ds = vmm_dstate_new();
+	if (!mem->table || !mem->ds) {
+		vmm_table_put(mem->table);
+		vmm_dstate_put(mem->ds);
 		free(mem);
 		return -ENOMEM;
 	}
 	if (pthread_mutex_init(&mem->lock, NULL)) {
 		vmm_table_put(mem->table);
+		vmm_dstate_put(mem->ds);
 		free(mem);
 		return -ENOMEM;
 	}
@@ -259,8 +267,12 @@ VMM_EXPORT vmm_mem_t *vmm_mem_unref(vmm_mem_t *mem)
 		return NULL;
 	/* Last reference: no other thread can reach the handle any more
 	 * (snapshots hold their own table references). */
+	vmm_shared_detach_final(mem);
 	vmm_table_put(mem->table);
 	vmm_table_free_retired(mem);
+	if (mem->view)
+		vmm_view_free(mem);
+	vmm_dstate_put(mem->ds);	/* regions still alive hold it too */
 	pthread_mutex_destroy(&mem->lock);
 	free(mem);
 	return NULL;
@@ -279,16 +291,11 @@ VMM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
 
 	if (!mem || !desc || desc_size < VMM_MEM_REGION_DESC_SIZE_VER0)
 		return -EINVAL;
-	if (desc_size > sizeof(d)) {
-		const unsigned char *p = (const unsigned char *)desc;
-		size_t i;
-
-		for (i = sizeof(d); i < desc_size; i++)
-			if (p[i])
-				return -E2BIG;
-	}
-	memset(&d, 0, sizeof(d));
-	memcpy(&d, desc, desc_size < sizeof(d) ? desc_size : sizeof(d));
+	if (mem->view)
+		return -EOPNOTSUPP;	/* its IOTLB makes its regions */
+	rc = vmm_struct_in(&d, sizeof(d), desc, desc_size);
+	if (rc)
+		return rc;
 
 	pthread_mutex_lock(&mem->lock);
 	/* Overlap is judged before anything is mapped or populated (a size
@@ -302,6 +309,8 @@ VMM_EXPORT int vmm_mem_add_region(vmm_mem_t *mem,
 		rc = vmm_dirty_region_init(mem, r);
 		if (rc == 0)
 			rc = vmm_table_insert_locked(mem, r);
+		if (rc)
+			r->release = NULL;	/* the mapping stays the caller's */
 		vmm_region_put(r);	/* the table holds it now, or nobody */
 	}
 	pthread_mutex_unlock(&mem->lock);
@@ -316,6 +325,8 @@ VMM_EXPORT int vmm_mem_remove_region(vmm_mem_t *mem, uint64_t gpa,
 
 	if (!mem)
 		return -EINVAL;
+	if (mem->view)
+		return -EOPNOTSUPP;
 	pthread_mutex_lock(&mem->lock);
 	old = mem->table;
 	for (pos = 0; pos < old->n; pos++)
@@ -371,6 +382,9 @@ static int from_ranges(vmm_mem_t **out, size_t n,
 		if (rc)
 			goto fail;
 		made++;
+		rc = vmm_dirty_region_init(mem, regs[i]);
+		if (rc)
+			goto fail;
 	}
 	/* Then validate the order: unsorted first, then overlap. */
 	for (i = 1; i < n; i++) {
@@ -702,7 +716,7 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 	t = vmm_table_get(mem);
 	i = vmm_find(t, gpa);
 	if (i < 0) {
-		rc = -EFAULT;
+		rc = vmm_fault(t, gpa, 1, 0);
 		goto out;
 	}
 	r = t->slot[i].r;
@@ -713,7 +727,8 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 	if (len && len - 1 > r->last - gpa) {
 		ssize_t j;
 
-		rc = vmm_span(t, gpa, len, false, &j) == len ? -EXDEV : -EFAULT;
+		rc = vmm_span(t, gpa, len, false, &j) == len ?
+			     -EXDEV : vmm_fault(t, gpa, len, 0);
 		goto out;
 	}
 	*hva = r->hva + (gpa - r->gpa);
@@ -724,12 +739,13 @@ out:
 }
 
 bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,
-			uint64_t len)
+			uint64_t len, bool writable)
 {
 	uint64_t end = gpa + (len - 1);
 
 	for (; (size_t)i < t->n && t->start[i] <= end; i++)
-		if (t->slot[i].r->flags & VMM_MEM_REGION_READONLY)
+		if (writable ? (t->slot[i].r->flags & VMM_MEM_REGION_READONLY) :
+			       t->slot[i].r->noread)
 			return true;
 	return false;
 }

@@ -122,6 +122,11 @@ static int validate(struct vmm_mem *mem, const struct vmm_mem_region_desc *d)
 		verr(mem, "hva given for a region the library maps itself");
 		return -EINVAL;
 	}
+	if (d->type != VMM_MEM_REGION_HOST && (d->release || d->release_data)) {
+		verr(mem, "release callback given for a region the library "
+		     "maps itself");
+		return -EINVAL;
+	}
 	switch (d->type) {
 	case VMM_MEM_REGION_FD:
 		if (d->fd < 0) {
@@ -345,6 +350,8 @@ int vmm_region_create(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
 	r->vua = d->vua;
 	r->domid = d->domid;
 	r->refcnt = 1;
+	r->release = d->release;
+	r->release_data = d->release_data;
 	if (d->flags & VMM_MEM_REGION_READONLY)
 		prot = PROT_READ;
 
@@ -384,12 +391,6 @@ void vmm_region_put(struct vmm_region *r)
 		munmap(r->map_base, r->map_len);
 	if (r->fd >= 0)
 		close(r->fd);
-	vmm_dirty_free(r->dirty);
-	while (r->dirty_kept) {
-		struct vmm_dirty *d = r->dirty_kept;
-
-		r->dirty_kept = d->kept_next;
-		vmm_dirty_free(d);
-	}
+	vmm_dirty_region_release(r);
 	free(r);
 }

@@ -1978,8 +1978,11 @@ END_TEST
  *     logged too.
  *  2. write(0x1000) gives R0 page 1.
  *  3. Harvest-and-clear R1, dirty it again, remove it with logging on: no
- *     crash, later harvests never mention it; a region added again at the
- *     same place starts clean.
+ *     crash; the write made before the removal is reported by the next
+ *     harvest (dirty state belongs to guest pages, not region objects:
+ *     cloud-hypervisor and firecracker drop it with the region), later
+ *     harvests never mention it; a region added again at the same place
+ *     starts clean.
  *  4. Stop and start: both regions are covered.
  */
 START_TEST(c14_hotplug_while_logging)
@@ -2013,9 +2016,10 @@ START_TEST(c14_hotplug_while_logging)
 	ck_assert_int_eq(vmm_mem_write(m, 0x105000, &b, 1), 1);
 	ck_assert_int_eq(vmm_mem_remove_region(m, 0x100000, 0x10000), 0);
 	memset(bm, 0xff, sizeof(bm));
-	ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0x100000, 16, bm, 0), 0);
-	ck_assert_uint_eq(bm[0], 0);
-	ck_assert_int_eq(vmm_mem_dirty_log_test(m, 0x105000), -EFAULT);
+	ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0x100000, 16, bm, 0), 1);
+	ck_assert_uint_eq(bm[0], 1u << 5);
+	ck_assert_int_eq(vmm_mem_dirty_log_test(m, 0x105000), 1);
+	ck_assert_int_eq(vmm_mem_dirty_log_test(m, 0x106000), -EFAULT);
 	ck_assert_int_eq(vmm_mem_write(m, 0x105000, &b, 1), -EFAULT);
 	ASSERT_DIRTY(m, 0x1);
 	{
@@ -2024,10 +2028,14 @@ START_TEST(c14_hotplug_while_logging)
 		memset(big, 0xff, sizeof(big));
 		ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 0x110, big,
 						       VMM_MEM_DIRTY_LOG_CLEAR),
-				 1);
+				 2);
 		ck_assert_uint_eq(big[0], 2);
+		ck_assert_uint_eq(big[4], 1u << 5);
+		memset(big, 0xff, sizeof(big));
+		ck_assert_int_eq(vmm_mem_dirty_log_get(m, 0, 0x110, big, 0), 0);
 		ck_assert_uint_eq(big[4], 0);
 	}
+	ck_assert_int_eq(vmm_mem_dirty_log_test(m, 0x105000), -EFAULT);
 	/* added back while logging: a fresh, clean log */
 	ck_assert_int_eq(tu_add_anon(m, 0x100000, 0x10000, 0), 0);
 	ASSERT_CLEAN(m);

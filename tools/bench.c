@@ -121,6 +121,14 @@ static struct {
 	uint64_t file_len;
 	uint8_t *file_buf;	/* baseline_read_file */
 
+	/* vhost-user rows */
+	vmm_mem_t *gv4, *gv509;	/* 4 and 509 regions with VUAs */
+	uint64_t *vua4, *vua509, *gpa4, *gpa509;
+	vmm_mem_t *gsl;		/* main layout, shared log attached */
+	uint8_t *shared_log;
+	vmm_mem_t *gio;		/* IOVA view of gm, 64 entries */
+	uint64_t *iova8;	/* a8 in IOVA space */
+
 	uint64_t *harvest_pages;	/* pages marked before each harvest */
 	size_t harvest_n;
 	uint64_t *harvest_bitmap;
@@ -1323,6 +1331,241 @@ static uint64_t w_dirty_harvest_1GiB(uint64_t n)
 	return total;
 }
 
+/* ---- vhost-user rows ----------------------------------------------------- */
+
+#define VHOST_VUA_BASE 0x7f0000000000ull
+#define IOVA_BASE 0x1000000000000ull
+#define IOTLB_ENTRIES 64
+
+/* @n 64 KiB regions, 64 KiB apart in GPA, with VUAs in a shuffled order;
+ * random VUAs of them and their GPAs. */
+static vmm_mem_t *vua_mem(unsigned int n, uint64_t **vuas, uint64_t **gpas)
+{
+	struct vmm_mem_region_desc d;
+	uint64_t state = SEED ^ n;
+	vmm_mem_t *m;
+	unsigned int k;
+	size_t i;
+
+	CHECK(vmm_mem_new(&m), "vmm_mem_new");
+	memset(&d, 0, sizeof(d));
+	d.type = VMM_MEM_REGION_ANON;
+	d.size = 0x10000;
+	for (k = 0; k < n; k++) {
+		d.gpa = (uint64_t)k * 0x20000;
+		d.vua = VHOST_VUA_BASE + (uint64_t)((k * 7u) % n) * 0x100000;
+		CHECK(vmm_mem_add_region(m, &d, sizeof(d)),
+		      "vmm_mem_add_region");
+	}
+	*vuas = xmalloc(N_ADDRS * sizeof(**vuas));
+	*gpas = xmalloc(N_ADDRS * sizeof(**gpas));
+	for (i = 0; i < N_ADDRS; i++) {
+		uint64_t r = xorshift64(&state), off = (r >> 20) % 0xfff8;
+
+		k = (unsigned int)(r % n);
+		(*vuas)[i] = VHOST_VUA_BASE + (uint64_t)((k * 7u) % n) * 0x100000 +
+			     off;
+		(*gpas)[i] = (uint64_t)k * 0x20000 + off;
+	}
+	return m;
+}
+
+static void setup_vua(void)
+{
+	if (S.gv4)
+		return;
+	S.gv4 = vua_mem(4, &S.vua4, &S.gpa4);
+	S.gv509 = vua_mem(509, &S.vua509, &S.gpa509);
+}
+
+static inline uint64_t vua_loop(vmm_mem_t *m, const uint64_t *a, uint64_t n)
+{
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++) {
+		uint64_t gpa, len = 64;
+
+		CHECK(vmm_mem_vua_to_gpa(m, a[i & MASK], &gpa, &len),
+		      "vmm_mem_vua_to_gpa");
+		KEEP(gpa);
+	}
+	return now_ns() - t0;
+}
+
+static uint64_t w_vua_to_gpa_random_4(uint64_t n)
+{
+	return vua_loop(S.gv4, S.vua4, n);
+}
+
+static uint64_t w_vua_to_gpa_random_509(uint64_t n)
+{
+	return vua_loop(S.gv509, S.vua509, n);
+}
+
+static inline uint64_t hva_loop(vmm_mem_t *m, const uint64_t *a, uint64_t n)
+{
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++) {
+		uint64_t len = 4096;
+		void *h;
+
+		CHECK(vmm_mem_gpa_to_hva(m, a[i & MASK], &len, &h),
+		      "vmm_mem_gpa_to_hva");
+		KEEP(h);
+	}
+	return now_ns() - t0;
+}
+
+static uint64_t w_gpa_to_hva_random_4(uint64_t n)
+{
+	return hva_loop(S.gv4, S.gpa4, n);
+}
+
+static uint64_t w_gpa_to_hva_random_509(uint64_t n)
+{
+	return hva_loop(S.gv509, S.gpa509, n);
+}
+
+/*
+ * The main layout and a vhost-user shared log big enough for it.  The
+ * *_sharedlog_live rows attach the log before they start the clock, the
+ * *_nolog_live rows detach it: both run on the same memory and addresses.
+ */
+static void shared_log_set(bool on)
+{
+	static bool attached;
+	struct vmm_mem_dirty_log_shared_desc d;
+
+	if (on == attached)
+		return;
+	attached = on;
+	if (!on) {
+		CHECK(vmm_mem_dirty_log_detach(S.gsl),
+		      "vmm_mem_dirty_log_detach");
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.fd = -1;
+	d.addr = S.shared_log;
+	d.size = (S.layout[3].gpa + S.layout[3].len) / 4096 / 8;
+	CHECK(vmm_mem_dirty_log_attach(S.gsl, &d, sizeof(d)),
+	      "vmm_mem_dirty_log_attach");
+}
+
+static void setup_shared_log(void)
+{
+	uint64_t size = (S.layout[3].gpa + S.layout[3].len) / 4096 / 8;
+
+	if (S.gsl)
+		return;
+	S.gsl = new_mem(S.layout, 4);
+	prefault(S.gsl);
+	S.shared_log = xmalloc_pages((size_t)size);
+	memset(S.shared_log, 0, (size_t)size);
+	shared_log_set(true);
+	CHECK(vmm_mem_write_u64(S.gsl, S.a8[0], 1), "vmm_mem_write_u64");
+	if (!((S.shared_log[S.a8[0] / 4096 / 8] >> (S.a8[0] / 4096 % 8)) & 1))
+		die("a write did not mark the shared log", 1);
+}
+
+static inline uint64_t write_4k_live_loop(vmm_mem_t *gm, uint64_t n)
+{
+	const uint64_t *a = S.a4k;
+	const uint8_t *src = S.src4k;
+	uint64_t i, t0 = now_ns();
+
+	for (i = 0; i < n; i++)
+		CHECK(vmm_mem_write_exact(gm, a[i & MASK], src, 4096),
+		      "vmm_mem_write_exact");
+	return now_ns() - t0;
+}
+
+static uint64_t w_write_slice_4KiB_nolog_live(uint64_t n)
+{
+	shared_log_set(false);
+	return write_4k_live_loop(S.gsl, n);
+}
+
+static uint64_t w_write_slice_4KiB_sharedlog_live(uint64_t n)
+{
+	shared_log_set(true);
+	return write_4k_live_loop(S.gsl, n);
+}
+
+static uint64_t write_u64_gsl(bool log, uint64_t n)
+{
+	uint64_t t0;
+
+	shared_log_set(log);
+	t0 = now_ns();
+	write_u64_loop(S.gsl, S.a8, n);
+	return now_ns() - t0;
+}
+
+static uint64_t w_write_obj_u64_random_nolog_live(uint64_t n)
+{
+	return write_u64_gsl(false, n);
+}
+
+static uint64_t w_write_obj_u64_random_sharedlog_live(uint64_t n)
+{
+	return write_u64_gsl(true, n);
+}
+
+/*
+ * A view of the main memory: 64 IOTLB entries over its regions (one for
+ * the low region, 21 over each large one), packed back to back in IOVA
+ * space from IOVA_BASE, as an IOMMU driver's allocator hands IOVAs out;
+ * the u64 address list translated into it.
+ */
+static void setup_iova(void)
+{
+	uint64_t gpa[IOTLB_ENTRIES], len[IOTLB_ENTRIES], iova[IOTLB_ENTRIES];
+	uint64_t next = IOVA_BASE;
+	size_t r, k, i, e = 0;
+
+	if (S.gio)
+		return;
+	CHECK(vmm_mem_new_iova_view(S.gm, &S.gio), "vmm_mem_new_iova_view");
+	for (r = 0; r < 4; r++) {
+		size_t parts = r ? (IOTLB_ENTRIES - 1) / 3 : 1;
+		uint64_t chunk = (S.layout[r].len / parts) & ~0xfffull;
+
+		for (k = 0; k < parts; k++, e++) {
+			uint64_t off = k * chunk;
+
+			gpa[e] = S.layout[r].gpa + off;
+			len[e] = k + 1 < parts ? chunk : S.layout[r].len - off;
+			iova[e] = next;
+			next += len[e];
+			CHECK(vmm_mem_iotlb_update(S.gio, iova[e], len[e], gpa[e],
+						   VMM_MEM_IOTLB_READ |
+							   VMM_MEM_IOTLB_WRITE),
+			      "vmm_mem_iotlb_update");
+		}
+	}
+	if (vmm_mem_num_regions(S.gio) != IOTLB_ENTRIES)
+		die("the IOVA view's entries", vmm_mem_num_regions(S.gio));
+	S.iova8 = xmalloc(N_ADDRS * sizeof(*S.iova8));
+	for (i = 0; i < N_ADDRS; i++) {
+		for (e = 0; e < IOTLB_ENTRIES; e++)
+			if (S.a8[i] - gpa[e] < len[e])
+				break;
+		if (e == IOTLB_ENTRIES)
+			die("an address outside the IOTLB", 1);
+		S.iova8[i] = iova[e] + (S.a8[i] - gpa[e]);
+	}
+}
+
+static uint64_t w_read_obj_u64_random_iova_live(uint64_t n)
+{
+	uint64_t t0 = now_ns();
+
+	read_u64_loop(S.gio, S.iova8, 0, n);
+	return now_ns() - t0;
+}
+
 /* vmm_mem_new, 509 anonymous 2 GiB regions (1018 GiB of guest address
  * space, the classic KVM slot count), vmm_mem_unref. */
 static uint64_t w_create_509_regions(uint64_t n)
@@ -1443,6 +1686,24 @@ static const struct workload workloads[] = {
 	  w_read_obj_u64_random_hotplug_live, NULL, 0, 1000 },
 	{ "read_obj_u64_random_2threads_live",
 	  w_read_obj_u64_random_2threads_live, NULL, 0, 1000 },
+	/* vhost-user back ends: front-end translation, the shared dirty
+	 * log, IOVA views (ratios against their plain rows at the end) */
+	{ "vua_to_gpa_random_4", w_vua_to_gpa_random_4, setup_vua, 0, 1000 },
+	{ "vua_to_gpa_random_509", w_vua_to_gpa_random_509, setup_vua, 0,
+	  1000 },
+	{ "gpa_to_hva_random_4", w_gpa_to_hva_random_4, setup_vua, 0, 1000 },
+	{ "gpa_to_hva_random_509", w_gpa_to_hva_random_509, setup_vua, 0,
+	  1000 },
+	{ "write_slice_4KiB_nolog_live", w_write_slice_4KiB_nolog_live,
+	  setup_shared_log, 0, 100 },
+	{ "write_obj_u64_random_nolog_live", w_write_obj_u64_random_nolog_live,
+	  setup_shared_log, 0, 1000 },
+	{ "write_slice_4KiB_sharedlog_live", w_write_slice_4KiB_sharedlog_live,
+	  setup_shared_log, 0, 100 },
+	{ "write_obj_u64_random_sharedlog_live",
+	  w_write_obj_u64_random_sharedlog_live, setup_shared_log, 0, 1000 },
+	{ "read_obj_u64_random_iova_live", w_read_obj_u64_random_iova_live,
+	  setup_iova, 0, 1000 },
 };
 #define N_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
@@ -1644,8 +1905,54 @@ static void notes(const struct run *runs, size_t n)
 	}
 }
 
+/* The vhost-user rows as ratios to their plain counterparts, medians of
+ * this run. */
+static double median_of(const struct run *runs, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(runs[i].name, name) && runs[i].nsamples)
+			return runs[i].samples[runs[i].nsamples / 2];
+	return 0;
+}
+
+static void ratios(const struct run *runs, size_t n)
+{
+	static const char *const pair[][3] = {
+		{ "vua_to_gpa_random_509", "vua_to_gpa_random_4", "" },
+		{ "gpa_to_hva_random_509", "gpa_to_hva_random_4", "" },
+		{ "write_slice_4KiB_sharedlog_live",
+		  "write_slice_4KiB_nolog_live", " (target <= 1.05)" },
+		{ "write_obj_u64_random_sharedlog_live",
+		  "write_obj_u64_random_nolog_live", "" },
+		{ "read_obj_u64_random_iova_live", "read_obj_u64_random_live",
+		  " (target <= 1.3)" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(pair) / sizeof(pair[0]); k++) {
+		double a = median_of(runs, n, pair[k][0]);
+		double b = median_of(runs, n, pair[k][1]);
+
+		if (a > 0 && b > 0)
+			printf("# ratio %s / %s = %.3f%s\n", pair[k][0],
+			       pair[k][1], a / b, pair[k][2]);
+	}
+}
+
 static void cleanup(void)
 {
+	vmm_mem_unref(S.gio);
+	vmm_mem_unref(S.gv4);
+	vmm_mem_unref(S.gv509);
+	vmm_mem_unref(S.gsl);
+	free(S.shared_log);
+	free(S.vua4);
+	free(S.vua509);
+	free(S.gpa4);
+	free(S.gpa509);
+	free(S.iova8);
 	vmm_mem_snapshot_put(S.sm);
 	vmm_mem_snapshot_put(S.smc);
 	vmm_mem_snapshot_put(S.sm256);
@@ -1768,6 +2075,7 @@ int vmmem_bench(int argc, char **argv)
 	measure(runs, n, reps);
 	report(runs, n, reps);
 	notes(runs, n);
+	ratios(runs, n);
 	if (n == 0)
 		printf("# no workload matches '%s'\n", filter);
 	fflush(stdout);
