@@ -3,7 +3,7 @@
  * Byte access (read, write, exact variants, fill, copy), atomics and the
  * fragment walk.
  */
-#include "internal.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -11,9 +11,10 @@
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* Copy @n bytes between @buf and region @r at @gpa; mark what was written. */
-static inline void copy_one(struct vmm_region *r, uint64_t gpa, uint8_t *buf,
-			    uint64_t n, bool to_guest)
+/* Copy @n bytes between @buf and region @r (with a host address) at @gpa;
+ * mark what was written. */
+static inline void copy_direct(struct vmm_region *r, uint64_t gpa,
+			       uint8_t *buf, uint64_t n, bool to_guest)
 {
 	uint8_t *h = r->hva + (gpa - r->gpa);
 
@@ -29,7 +30,8 @@ static inline void copy_one(struct vmm_region *r, uint64_t gpa, uint8_t *buf,
  * Does the caller's buffer [buf, buf + len) share a byte with the host
  * memory of another fragment of [gpa, gpa + len) than the one it is copied
  * with?  Inside a fragment vmm_copy() is memmove(); across fragments, one
- * copy could overwrite the source of the next.
+ * copy could overwrite the source of the next.  A region without a host
+ * address is copied by its backend and has no host bytes to share.
  */
 static bool frags_overlap(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 			  const uint8_t *buf, uint64_t len)
@@ -40,60 +42,95 @@ static bool frags_overlap(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 	while (off < len) {
 		struct vmm_region *r = t->slot[i++].r;
 		uint64_t n = MIN(len - off, r->last - (gpa + off) + 1);
-		uintptr_t h = (uintptr_t)(r->hva + (gpa + off - r->gpa));
+		uintptr_t h = (uintptr_t)r->hva + (uintptr_t)(gpa + off - r->gpa);
 
 		/* the buffer outside bytes [off, off + n) meets [h, h + n) */
-		if ((off && h < b + off && b < h + n) ||
-		    (off + n < len && h < b + len && b + off + n < h + n))
+		if (r->hva && ((off && h < b + off && b < h + n) ||
+			       (off + n < len && h < b + len &&
+				b + off + n < h + n)))
 			return true;
 		off += n;
 	}
 	return false;
 }
 
+/* The same through the backend of a region mapped on demand: 0 or the
+ * backend's negative errno (bytes that may have landed before it failed
+ * are marked too). */
+static __attribute__((noinline)) int copy_backend(struct vmm_region *r,
+						  uint64_t gpa, uint8_t *buf,
+						  uint64_t n, bool to_guest)
+{
+	size_t done = 0;
+	int rc = r->ops->copy(r, gpa - r->gpa, buf, (size_t)n, to_guest,
+			      &done);
+
+	if (to_guest)
+		vmm_mark(r, gpa, done);
+	return rc;
+}
+
+/*
+ * The one place the slow paths move a region's bytes: through its host
+ * address, or through its backend when it has none.  0 or a negative
+ * errno.
+ */
+static inline int copy_one(struct vmm_region *r, uint64_t gpa, uint8_t *buf,
+			   uint64_t n, bool to_guest)
+{
+	if (likely(r->hva)) {
+		copy_direct(r, gpa, buf, n, to_guest);
+		return 0;
+	}
+	return copy_backend(r, gpa, buf, n, to_guest);
+}
+
 /* Copy [gpa, gpa+len), known to be backed from region index i on,
- * fragment by fragment. */
-static void copy_each(const struct vmm_table *t, ssize_t i, uint64_t gpa,
-		      uint8_t *buf, uint64_t len, bool to_guest)
+ * fragment by fragment: 0 or a backend's negative errno. */
+static int copy_each(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+		     uint8_t *buf, uint64_t len, bool to_guest)
 {
 	while (len) {
 		struct vmm_region *r = t->slot[i++].r;
 		uint64_t n = MIN(len, r->last - gpa + 1);
+		int rc = copy_one(r, gpa, buf, n, to_guest);
 
-		copy_one(r, gpa, buf, n, to_guest);
+		if (unlikely(rc))
+			return rc;
 		buf += n;
 		gpa += n;
 		len -= n;
 	}
+	return 0;
 }
 
 /*
  * copy_each() as one memmove(): as if the whole source were read before
  * any byte is written, also when the caller's buffer lies in the guest
- * memory of other fragments (then through a bounce buffer).  Returns 0, or
- * -ENOMEM with nothing copied.
+ * memory of other fragments (then through a bounce buffer).  Returns 0,
+ * -ENOMEM with nothing copied, or a backend's negative errno.
  */
 static int copy_frags(const struct vmm_table *t, ssize_t i, uint64_t gpa,
 		      uint8_t *buf, uint64_t len, bool to_guest)
 {
 	uint8_t *bounce;
+	int rc;
 
-	if (likely(!frags_overlap(t, i, gpa, buf, len))) {
-		copy_each(t, i, gpa, buf, len, to_guest);
-		return 0;
-	}
+	if (likely(!frags_overlap(t, i, gpa, buf, len)))
+		return copy_each(t, i, gpa, buf, len, to_guest);
 	bounce = malloc((size_t)len);
 	if (!bounce)
 		return -ENOMEM;
 	if (to_guest) {
 		vmm_copy(bounce, buf, (size_t)len);
-		copy_each(t, i, gpa, bounce, len, true);
+		rc = copy_each(t, i, gpa, bounce, len, true);
 	} else {
-		copy_each(t, i, gpa, bounce, len, false);
-		vmm_copy(buf, bounce, (size_t)len);
+		rc = copy_each(t, i, gpa, bounce, len, false);
+		if (rc == 0)
+			vmm_copy(buf, bounce, (size_t)len);
 	}
 	free(bounce);
-	return 0;
+	return rc;
 }
 
 /*
@@ -107,12 +144,27 @@ static inline const struct vmm_table *src_table(const void *src, bool live)
 		      (const struct vmm_table *)src;
 }
 
+/* rw() past its first region, or on a region mapped on demand: as much as
+ * is backed (and writable for a write) from @gpa on.  Leaves the read
+ * side. */
+static __attribute__((noinline)) ssize_t
+rw_span(const struct vmm_table *t, uint64_t gpa, uint8_t *buf, size_t len,
+	bool to_guest)
+{
+	ssize_t i;
+	uint64_t n = vmm_span(t, gpa, len,
+			      to_guest ? VMM_SPAN_WRITE : VMM_SPAN_READ, &i);
+	int rc = copy_frags(t, i, gpa, buf, n, to_guest);
+
+	vmm_read_unlock();
+	return rc ? rc : (ssize_t)n;
+}
+
 static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		  bool to_guest)
 {
 	const struct vmm_table *t;
 	struct vmm_region *r;
-	uint64_t n;
 	ssize_t i;
 	int rc;
 
@@ -137,16 +189,12 @@ static ssize_t rw(vmm_mem_t *mem, uint64_t gpa, uint8_t *buf, size_t len,
 		vmm_read_unlock();
 		return -EACCES;
 	}
-	if (likely(len - 1 <= r->last - gpa)) {
-		copy_one(r, gpa, buf, len, to_guest);
+	if (likely(len - 1 <= r->last - gpa) && likely(r->hva)) {
+		copy_direct(r, gpa, buf, len, to_guest);
 		vmm_read_unlock();
 		return (ssize_t)len;
 	}
-	n = vmm_span(t, gpa, len, to_guest ? VMM_SPAN_WRITE : VMM_SPAN_READ,
-		     &i);
-	rc = copy_frags(t, i, gpa, buf, n, to_guest);
-	vmm_read_unlock();
-	return rc ? rc : (ssize_t)n;
+	return rw_span(t, gpa, buf, len, to_guest);
 }
 
 VMM_EXPORT ssize_t vmm_mem_read(vmm_mem_t *mem, uint64_t gpa, void *buf,
@@ -255,6 +303,7 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
 	if (likely(i >= 0)) {
 		r = t->slot[i].r;
 		if (likely(len <= t->slot[i].size - (gpa - t->start[i])) &&
+		    likely(r->hva) &&
 		    !(to_guest ? (r->flags & VMM_MEM_REGION_READONLY) != 0 :
 				 r->noread)) {
 			uint8_t *h = r->hva + (gpa - r->gpa);
@@ -279,7 +328,8 @@ rw_exact_any(const void *src, bool live, uint64_t gpa, uint8_t *buf,
  * inside one region; else false (the slow path then finds the error).
  * Inside one region also means gpa + len does not wrap.  A scalar (@len
  * at most 8) is checked against nscalar alone, so one of the last 7 bytes
- * of a region takes the slow path, with the same result.
+ * of a region takes the slow path, with the same result; 9 to 64 bytes fit
+ * only below nscalar, which is 0 for a region without a host address.
  */
 static inline __attribute__((always_inline)) bool
 fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, bool scalar,
@@ -295,7 +345,7 @@ fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, bool scalar,
 	sl = &t->slot[i];
 	off = gpa - t->start[i];
 	if (scalar ? unlikely(off >= sl->nscalar) :
-		     unlikely(off >= sl->size || len > sl->size - off))
+		     unlikely(off >= sl->nscalar || len > sl->size - off))
 		return false;
 	*reg = sl->r;
 	*h = (uintptr_t)gpa + sl->hoff;
@@ -506,6 +556,70 @@ VMM_EXPORT int vmm_mem_snapshot_write_exact(const vmm_mem_snapshot_t *snap,
 	return exact_any(snap, false, gpa, (uint8_t *)buf, len, true);
 }
 
+/* Bytes moved at a time through a region without a host address: one
+ * Xen page. */
+#define BOUNCE 4096
+
+/* Fill [gpa, gpa + n) of region @r, which has no host address. */
+static __attribute__((noinline)) int fill_backend(struct vmm_region *r,
+						  uint64_t gpa, int c,
+						  uint64_t n)
+{
+	uint8_t b[BOUNCE];
+
+	memset(b, c, (size_t)MIN(n, sizeof(b)));
+	while (n) {
+		uint64_t k = MIN(n, sizeof(b) - (gpa % sizeof(b)));
+		int rc = copy_one(r, gpa, b, k, true);
+
+		if (rc)
+			return rc;
+		gpa += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Does every region of [gpa, gpa + len) (backed, from index i) have a host
+ * address? */
+static bool range_direct(const struct vmm_table *t, ssize_t i, uint64_t gpa,
+			 uint64_t len)
+{
+	uint64_t end = gpa + (len - 1);
+
+	for (; (size_t)i < t->n && t->start[i] <= end; i++)
+		if (!t->slot[i].r->hva)
+			return false;
+	return true;
+}
+
+/* vmm_mem_copy() when a region of either range has no host address:
+ * through a buffer, a page at a time, backward when dst lies above an
+ * overlapping src.  Both ranges are backed (checked). */
+static __attribute__((noinline)) int copy_bounce(const struct vmm_table *t,
+						 uint64_t dst, uint64_t src,
+						 uint64_t len)
+{
+	bool back = dst > src && dst - src < len;
+	uint8_t b[BOUNCE];
+	uint64_t pos = 0;
+
+	while (pos < len) {
+		uint64_t k = MIN(sizeof(b), len - pos);
+		uint64_t at = back ? len - pos - k : pos;
+		int64_t rc = copy_frags(t, vmm_find(t, src + at), src + at, b,
+					k, false);
+
+		if (rc >= 0)
+			rc = copy_frags(t, vmm_find(t, dst + at), dst + at, b,
+					k, true);
+		if (rc < 0)
+			return (int)rc;
+		pos += k;
+	}
+	return 0;
+}
+
 VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
 {
 	const struct vmm_table *t;
@@ -525,10 +639,19 @@ VMM_EXPORT int vmm_mem_fill(vmm_mem_t *mem, uint64_t gpa, int c, uint64_t len)
 			struct vmm_region *r = t->slot[i++].r;
 			uint64_t n = MIN(len, r->last - gpa + 1);
 
-			vmm_guest_begin();
-			memset(r->hva + (gpa - r->gpa), c, (size_t)n);
-			vmm_guest_end();
-			vmm_mark(r, gpa, n);
+			if (unlikely(!r->hva)) {
+				int rc = fill_backend(r, gpa, c, n);
+
+				if (rc) {
+					i = rc;
+					break;
+				}
+			} else {
+				vmm_guest_begin();
+				memset(r->hva + (gpa - r->gpa), c, (size_t)n);
+				vmm_guest_end();
+				vmm_mark(r, gpa, n);
+			}
 			gpa += n;
 			len -= n;
 		}
@@ -569,6 +692,11 @@ VMM_EXPORT int vmm_mem_copy(vmm_mem_t *mem, uint64_t dst_gpa, uint64_t src_gpa,
 		i = vmm_range_check(t, dst_gpa, len, true);
 	if (i < 0) {
 		rc = (int)i;
+		goto out;
+	}
+	if (unlikely(!range_direct(t, i, dst_gpa, len) ||
+		     !range_direct(t, vmm_find(t, src_gpa), src_gpa, len))) {
+		rc = copy_bounce(t, dst_gpa, src_gpa, len);
 		goto out;
 	}
 	if (dst_gpa <= src_gpa || dst_gpa - src_gpa >= len) {
@@ -618,9 +746,11 @@ out:
 
 /* ---- atomics ------------------------------------------------------------- */
 
+/* The host address of an atomic's target in *@p.  A region without a host
+ * address maps the page for this one access (*@cookie: unpin it after). */
 static int atomic_target(const struct vmm_table *t, uint64_t gpa,
 			 unsigned int size, bool store, void **p,
-			 struct vmm_region **reg)
+			 struct vmm_region **reg, void **cookie)
 {
 	struct vmm_region *r;
 	ssize_t i = vmm_find(t, gpa);
@@ -633,8 +763,22 @@ static int atomic_target(const struct vmm_table *t, uint64_t gpa,
 		return -EINVAL;	/* would span two regions or the end */
 	if (!store && r->noread)
 		return -EACCES;
-	if (!r->hva)
-		return -EOPNOTSUPP;
+	if (unlikely(!r->hva)) {
+		int rc;
+
+		if (!r->ops->pin)
+			return -EOPNOTSUPP;
+		/* in-page alignment is the GPA's: refuse before mapping */
+		if (gpa & (size - 1))
+			return -EINVAL;
+		if (store && (r->flags & VMM_MEM_REGION_READONLY))
+			return -EACCES;
+		rc = r->ops->pin(r, gpa - r->gpa, size, store, p, cookie);
+		if (rc)
+			return rc;
+		*reg = r;
+		return 0;
+	}
 	*p = r->hva + (gpa - r->gpa);
 	if ((uintptr_t)*p & (size - 1))
 		return -EINVAL;
@@ -695,7 +839,7 @@ load_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 	  uint64_t *val, int order)
 {
 	struct vmm_region *r;
-	void *p;
+	void *p, *cookie = NULL;
 	int rc;
 
 	if (unlikely(!src || !val || !good_size(size)))
@@ -705,7 +849,8 @@ load_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 		     order != VMM_MEM_ORDER_SEQ_CST))
 		return -EINVAL;
 	vmm_read_lock();
-	rc = atomic_target(src_table(src, live), gpa, size, false, &p, &r);
+	rc = atomic_target(src_table(src, live), gpa, size, false, &p, &r,
+			   &cookie);
 	if (likely(rc == 0)) {
 		switch (size) {
 		case 1: *val = LOAD(uint8_t, p, order); break;
@@ -713,6 +858,8 @@ load_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 		case 4: *val = LOAD(uint32_t, p, order); break;
 		default: *val = LOAD(uint64_t, p, order); break;
 		}
+		if (unlikely(cookie))
+			r->ops->unpin(r, cookie);
 	}
 	vmm_read_unlock();
 	return rc;
@@ -723,7 +870,7 @@ store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 	   uint64_t val, int order)
 {
 	struct vmm_region *r;
-	void *p;
+	void *p, *cookie = NULL;
 	int rc;
 
 	if (unlikely(!src || !good_size(size)))
@@ -735,7 +882,8 @@ store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 	if (size < 8 && (val >> (size * 8)))
 		return -ERANGE;
 	vmm_read_lock();
-	rc = atomic_target(src_table(src, live), gpa, size, true, &p, &r);
+	rc = atomic_target(src_table(src, live), gpa, size, true, &p, &r,
+			   &cookie);
 	if (likely(rc == 0)) {
 		switch (size) {
 		case 1: STORE(uint8_t, p, val, order); break;
@@ -743,6 +891,8 @@ store_slow(const void *src, bool live, uint64_t gpa, unsigned int size,
 		case 4: STORE(uint32_t, p, val, order); break;
 		default: STORE(uint64_t, p, val, order); break;
 		}
+		if (unlikely(cookie))
+			r->ops->unpin(r, cookie);
 		vmm_mark(r, gpa, size);
 	}
 	vmm_read_unlock();

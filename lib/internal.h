@@ -145,11 +145,16 @@ struct vmm_dirty {
 /* HOST regions: called once when the library lets go of the mapping. */
 typedef void (*vmm_release_fn)(void *data, void *hva, uint64_t size);
 
+struct vmm_backend_ops;
+
 struct vmm_region {
+	const struct vmm_backend_ops *ops;	/* its backend (backend.h) */
+	void *priv;		/* the backend's state */
 	uint64_t gpa;
 	uint64_t size;
 	uint64_t last;		/* gpa + size - 1, inclusive */
-	uint8_t *hva;		/* host address of gpa (NULL: not in advance) */
+	uint8_t *hva;		/* host address of gpa; NULL: mapped on demand
+				   through ops->copy/pin */
 	uint32_t type;
 	uint32_t flags;		/* VMM_MEM_REGION_* */
 	int fd;			/* our duplicate, or -1 */
@@ -158,9 +163,8 @@ struct vmm_region {
 	uint64_t vua;
 	uint64_t huge_page_size;
 	uint64_t page_size;
-	void *map_base;		/* what we munmap (owned regions) */
+	void *map_base;		/* what the backend unmaps */
 	size_t map_len;
-	bool owned;
 	unsigned long refcnt;	/* atomic */
 	struct vmm_dirty *dirty;	/* RCU-published mark target, NULL
 					   when nothing logs */
@@ -179,16 +183,19 @@ struct vmm_region {
 /*
  * What an access needs of region i, next to each other: its size, the
  * distance from a GPA to its host address (hva = gpa + hoff, modulo 2^64),
- * how many offsets leave room for 8 bytes (the scalar fast paths' single
- * bound check) and the region.  Every region in a table has a host
- * address: types mapped on demand (none today) would need their own entry
- * in the fast paths.  The padding after the n entries is zero: size 0
- * matches no GPA.
+ * the direct bound and the region.  The direct bound (nscalar) is how many
+ * offsets leave room for 8 bytes through the host address: the fast paths'
+ * single bound check for scalars, and their first check for 9 to 64 bytes
+ * (which fit only below it).  It is 0 for a region without a host address
+ * (mapped on demand), so the fast paths turn it away with the compare they
+ * make anyway and the slow path uses the backend; size keeps its lookup
+ * meaning.  The padding after the n entries is zero: size 0 matches no GPA.
  */
 struct vmm_slot {
 	uint64_t size;
 	uintptr_t hoff;		/* (uintptr_t)hva - gpa */
-	uint64_t nscalar;	/* size - 7, or 0 below 8 bytes */
+	uint64_t nscalar;	/* direct bound: size - 7 with a host
+				   address, 0 below 8 bytes or without */
 	struct vmm_region *r;
 };
 

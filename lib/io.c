@@ -5,7 +5,7 @@
  * that a blocking call never holds the RCU read side and a concurrent
  * hot-remove stays safe.
  */
-#include "internal.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,12 +17,16 @@
 /* Fragments per system call, and bytes per call (Linux's MAX_RW_COUNT). */
 #define PIN_MAX 64
 #define CALL_MAX ((uint64_t)0x7ffff000)
+/* Bytes of a region mapped on demand per fragment (the rest follows in
+ * the next call, or the next round of the _exact variants). */
+#define DEMAND_MAX ((uint64_t)1 << 20)
 
 struct pins {
 	size_t n;
 	uint64_t gpa;
 	uint64_t len;
 	struct vmm_region *r[PIN_MAX];
+	void *cookie[PIN_MAX];	/* backend pins of regions mapped on demand */
 	struct iovec iov[PIN_MAX];
 };
 
@@ -63,15 +67,26 @@ static int pin(struct vmm_mem *mem, uint64_t gpa, uint64_t len, bool to_guest,
 				rc = -EACCES;
 			break;
 		}
-		if (!r->hva) {
-			if (p->n == 0)
-				rc = -EOPNOTSUPP;
-			break;
-		}
 		c = MIN(len - p->len, r->last - cur + 1);
+		p->cookie[p->n] = NULL;
+		if (r->hva) {
+			p->iov[p->n].iov_base = r->hva + (cur - r->gpa);
+		} else {
+			int e = -EOPNOTSUPP;
+
+			c = MIN(c, DEMAND_MAX);
+			if (r->ops->pin)
+				e = r->ops->pin(r, cur - r->gpa, c, to_guest,
+						&p->iov[p->n].iov_base,
+						&p->cookie[p->n]);
+			if (e) {
+				if (p->n == 0)
+					rc = e;
+				break;
+			}
+		}
 		vmm_region_get(r);
 		p->r[p->n] = r;
-		p->iov[p->n].iov_base = r->hva + (cur - r->gpa);
 		p->iov[p->n].iov_len = (size_t)c;
 		p->n++;
 		p->len += c;
@@ -93,8 +108,11 @@ static void unpin(struct pins *p, uint64_t n, bool to_guest)
 
 	if (to_guest)
 		vmm_mark_frags(p->r, p->iov, p->n, p->gpa, n);
-	for (k = 0; k < p->n; k++)
+	for (k = 0; k < p->n; k++) {
+		if (p->cookie[k])
+			p->r[k]->ops->unpin(p->r[k], p->cookie[k]);
 		vmm_region_put(p->r[k]);
+	}
 	p->n = 0;
 }
 

@@ -53,8 +53,13 @@ static struct vmm_region *entry_new(struct vmm_region *to, uint64_t iova,
 				    uint64_t gpa, uint64_t size,
 				    uint32_t flags, bool noread)
 {
-	struct vmm_region *e = calloc(1, sizeof(*e));
+	struct vmm_region *e;
 
+	/* a region mapped on demand (a Xen grant region without advance
+	 * mapping) has no host bytes to translate to */
+	if (!to->hva)
+		return NULL;
+	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
 	e->gpa = iova;

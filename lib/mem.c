@@ -135,7 +135,7 @@ void vmm_table_set(struct vmm_table *t, size_t i, struct vmm_region *r)
 	t->start[i] = r->gpa;
 	t->slot[i].size = r->size;
 	t->slot[i].hoff = (uintptr_t)r->hva - (uintptr_t)r->gpa;
-	t->slot[i].nscalar = r->size >= 8 ? r->size - 7 : 0;
+	t->slot[i].nscalar = r->hva && r->size >= 8 ? r->size - 7 : 0;
 	t->slot[i].r = r;
 }
 

@@ -1,89 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Region creation and teardown for the mmap backend: anonymous memory, file
- * descriptors (regular files, memfds, hugetlbfs, devices) and host mappings
- * made by the caller.
+ * The region object (cold): the checks common to every type, creation
+ * through the type's backend (backend.h), the reference count and
+ * teardown.
  */
-#include "internal.h"
+#include "backend.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-#ifndef HUGETLBFS_MAGIC
-#define HUGETLBFS_MAGIC 0x958458f6
-#endif
-#ifndef MAP_HUGE_SHIFT
-#define MAP_HUGE_SHIFT 26
-#endif
 
 /* Asked each time: region creation is cold, and a cache shared by threads
  * creating regions on different handles would need synchronisation. */
-static uint64_t host_page_size(void)
+uint64_t vmm_host_page_size(void)
 {
 	return (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* The default huge page size from /proc/meminfo, or 0 if unknown. */
-static uint64_t default_huge_page_size(void)
+static int validate(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
+		    const struct vmm_backend_ops *ops)
 {
-	char line[128];
-	unsigned long long kb;
-	uint64_t r = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
+	uint64_t ps = vmm_host_page_size(), end;
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Hugepagesize: %llu kB", &kb) == 1) {
-			r = (uint64_t)kb * 1024;
-			break;
-		}
-	fclose(f);
-	return r;
-}
-
-static bool is_pow2(uint64_t x)
-{
-	return x && !(x & (x - 1));
-}
-
-/* Flags each type accepts. */
-static uint32_t allowed_flags(uint32_t type)
-{
-	switch (type) {
-	case VMM_MEM_REGION_ANON:
-		return VMM_MEM_REGION_READONLY | VMM_MEM_REGION_HUGETLB |
-		       VMM_MEM_REGION_POPULATE;
-	case VMM_MEM_REGION_FD:
-		return VMM_MEM_REGION_READONLY | VMM_MEM_REGION_PRIVATE |
-		       VMM_MEM_REGION_POPULATE;
-	case VMM_MEM_REGION_HOST:
-		return VMM_MEM_REGION_READONLY;
-	case VMM_MEM_REGION_XEN_FOREIGN:
-		return VMM_MEM_REGION_READONLY;
-	case VMM_MEM_REGION_XEN_GRANT:
-		return VMM_MEM_REGION_READONLY | VMM_MEM_REGION_NO_ADVANCE_MAP;
-	}
-	return 0;
-}
-
-static int validate(struct vmm_mem *mem, const struct vmm_mem_region_desc *d)
-{
-	uint64_t ps = host_page_size(), end;
-
-	if (d->type > VMM_MEM_REGION_XEN_GRANT) {
+	if (!ops) {
 		verr(mem, "unknown region type %u", d->type);
 		return -EINVAL;
 	}
-	if (d->flags & ~allowed_flags(d->type)) {
+	if (d->flags & ~ops->flags) {
 		verr(mem, "flags 0x%x do not apply to region type %u",
 		     d->flags, d->type);
 		return -EINVAL;
@@ -108,238 +51,42 @@ static int validate(struct vmm_mem *mem, const struct vmm_mem_region_desc *d)
 		verr(mem, "huge_page_size given without VMM_MEM_REGION_HUGETLB");
 		return -EINVAL;
 	}
-	if (d->type != VMM_MEM_REGION_FD && d->type != VMM_MEM_REGION_XEN_FOREIGN &&
-	    d->type != VMM_MEM_REGION_XEN_GRANT && d->fd_offset) {
-		verr(mem, "fd_offset given for a region without a file");
+	if (!(ops->fields & VMM_FIELD_FD_OFFSET) && d->fd_offset) {
+		verr(mem, "fd_offset given for a %s region", ops->name);
 		return -EINVAL;
 	}
-	if (d->type != VMM_MEM_REGION_XEN_FOREIGN &&
-	    d->type != VMM_MEM_REGION_XEN_GRANT && d->domid) {
+	if (!(ops->fields & VMM_FIELD_DOMID) && d->domid) {
 		verr(mem, "domid given for a region that is not Xen's");
 		return -EINVAL;
 	}
-	if (d->type != VMM_MEM_REGION_HOST && d->hva) {
+	if (!(ops->fields & VMM_FIELD_HVA) && d->hva) {
 		verr(mem, "hva given for a region the library maps itself");
 		return -EINVAL;
 	}
-	if (d->type != VMM_MEM_REGION_HOST && (d->release || d->release_data)) {
+	if (!(ops->fields & VMM_FIELD_RELEASE) &&
+	    (d->release || d->release_data)) {
 		verr(mem, "release callback given for a region the library "
 		     "maps itself");
 		return -EINVAL;
 	}
-	switch (d->type) {
-	case VMM_MEM_REGION_FD:
-		if (d->fd < 0) {
-			verr(mem, "FD region without a file descriptor");
-			return -EINVAL;
-		}
-		if (d->fd_offset % ps) {
-			verr(mem, "file offset 0x%llx is not page-aligned",
-			     (unsigned long long)d->fd_offset);
-			return -EINVAL;
-		}
-		if (__builtin_add_overflow(d->fd_offset, d->size, &end) ||
-		    end > (uint64_t)INT64_MAX) {
-			verr(mem, "file offset 0x%llx + size 0x%llx overflows",
-			     (unsigned long long)d->fd_offset,
-			     (unsigned long long)d->size);
-			return -EOVERFLOW;
-		}
-		break;
-	case VMM_MEM_REGION_HOST:
-		if (!d->hva || (uintptr_t)d->hva % ps) {
-			verr(mem, "host mapping %p is NULL or not page-aligned",
-			     d->hva);
-			return -EINVAL;
-		}
-		if ((uint64_t)UINTPTR_MAX - (uintptr_t)d->hva < d->size - 1) {
-			verr(mem, "host mapping %p + 0x%llx wraps", d->hva,
-			     (unsigned long long)d->size);
-			return -EOVERFLOW;
-		}
-		break;
-	case VMM_MEM_REGION_XEN_FOREIGN:
-	case VMM_MEM_REGION_XEN_GRANT:
-		verr(mem, "Xen regions need libvmmem-xen");
-		return -EOPNOTSUPP;
-	}
-	return 0;
-}
-
-static int map_anon(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
-		    struct vmm_region *r, int prot)
-{
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	uint64_t align = host_page_size();
-	void *p;
-
-	if (d->flags & VMM_MEM_REGION_HUGETLB) {
-		uint64_t hps = d->huge_page_size;
-
-		if (hps && (!is_pow2(hps) || hps < align)) {
-			verr(mem, "huge page size 0x%llx is not a power of two "
-			     "above the page size", (unsigned long long)hps);
-			return -EINVAL;
-		}
-		if (!hps) {
-			hps = default_huge_page_size();
-			if (!hps) {
-				verr(mem, "this host has no huge pages");
-				return -EOPNOTSUPP;
-			}
-		}
-		if (d->size % hps) {
-			verr(mem, "size 0x%llx is not a multiple of the huge "
-			     "page size 0x%llx", (unsigned long long)d->size,
-			     (unsigned long long)hps);
-			return -EINVAL;
-		}
-		if (d->huge_page_size) {
-			char path[96];
-
-			snprintf(path, sizeof(path),
-				 "/sys/kernel/mm/hugepages/hugepages-%llukB",
-				 (unsigned long long)(hps >> 10));
-			if (access(path, F_OK)) {
-				verr(mem, "this host has no huge pages of 0x%llx "
-				     "bytes", (unsigned long long)hps);
-				return -EOPNOTSUPP;
-			}
-			/* log2 of the size in bits 26..31 of the flags */
-			flags |= (int)((unsigned int)__builtin_ctzll(hps)
-				       << MAP_HUGE_SHIFT);
-		}
-		/* No MAP_NORESERVE: a lack of huge pages fails here. */
-		flags |= MAP_HUGETLB;
-		r->huge_page_size = hps;
-		align = hps;
-	} else {
-		flags |= MAP_NORESERVE;
-	}
-	if (d->flags & VMM_MEM_REGION_POPULATE)
-		flags |= MAP_POPULATE;
-	r->page_size = align;
-	r->map_len = (size_t)((d->size + align - 1) & ~(align - 1));
-	p = mmap(NULL, r->map_len, prot, flags, -1, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		verr(mem, "mmap of 0x%zx anonymous bytes%s failed: %s",
-		     r->map_len, (flags & MAP_HUGETLB) ? " (huge pages)" : "",
-		     strerror(e));
-		return -e;
-	}
-	r->map_base = p;
-	r->hva = p;
-	r->owned = true;
-	return 0;
-}
-
-static int map_fd(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
-		  struct vmm_region *r, int prot)
-{
-	int flags = (d->flags & VMM_MEM_REGION_PRIVATE) ? MAP_PRIVATE : MAP_SHARED;
-	uint64_t align = host_page_size();
-	struct statfs sfs;
-	struct stat st;
-	void *p;
-
-	/* fstat and fstatfs never move the file position. */
-	if (fstat(d->fd, &st) < 0) {
-		int e = errno;
-
-		verr(mem, "fstat of fd %d failed: %s", d->fd, strerror(e));
-		return -e;
-	}
-	/* Sockets, pipes and directories hold no memory: a socket may even
-	 * accept mmap(2) and then raise SIGBUS at the first access. */
-	if (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode) ||
-	    S_ISDIR(st.st_mode)) {
-		verr(mem, "fd %d is a %s, which cannot back guest memory",
-		     d->fd, S_ISSOCK(st.st_mode) ? "socket" :
-			    S_ISFIFO(st.st_mode) ? "pipe or FIFO" : "directory");
-		return -ENODEV;
-	}
-	/* Regular files and block devices have a size to hold the region;
-	 * mmap(2) checks neither, and an access past the end is SIGBUS. */
-	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
-		uint64_t have = (uint64_t)st.st_size;
-
-		if (S_ISBLK(st.st_mode) && ioctl(d->fd, BLKGETSIZE64, &have)) {
-			int e = errno;
-
-			verr(mem, "cannot get the size of block device fd %d: "
-			     "%s", d->fd, strerror(e));
-			return -e;
-		}
-		if (have < d->fd_offset + d->size) {
-			verr(mem, "%s of fd %d has 0x%llx bytes, the region "
-			     "needs 0x%llx",
-			     S_ISBLK(st.st_mode) ? "block device" : "file",
-			     d->fd, (unsigned long long)have,
-			     (unsigned long long)(d->fd_offset + d->size));
-			return -EINVAL;
-		}
-	}
-	if (fstatfs(d->fd, &sfs) == 0 &&
-	    (unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
-		uint64_t hps = (uint64_t)sfs.f_bsize;
-
-		if (!is_pow2(hps) || d->size % hps || d->fd_offset % hps) {
-			verr(mem, "hugetlbfs region: size 0x%llx and offset "
-			     "0x%llx must be multiples of the huge page size "
-			     "0x%llx", (unsigned long long)d->size,
-			     (unsigned long long)d->fd_offset,
-			     (unsigned long long)hps);
-			return -EINVAL;
-		}
-		r->huge_page_size = hps;
-		r->flags |= VMM_MEM_REGION_HUGETLB;
-		align = hps;
-	} else {
-		flags |= MAP_NORESERVE;
-	}
-	if (d->flags & VMM_MEM_REGION_POPULATE)
-		flags |= MAP_POPULATE;
-	r->fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
-	if (r->fd < 0) {
-		int e = errno;
-
-		verr(mem, "cannot duplicate fd %d: %s", d->fd, strerror(e));
-		return -e;
-	}
-	r->page_size = align;
-	r->map_len = (size_t)((d->size + align - 1) & ~(align - 1));
-	p = mmap(NULL, r->map_len, prot, flags, r->fd, (off_t)d->fd_offset);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		verr(mem, "mmap of fd %d (0x%zx bytes at offset 0x%llx) "
-		     "failed: %s", d->fd, r->map_len,
-		     (unsigned long long)d->fd_offset, strerror(e));
-		close(r->fd);
-		r->fd = -1;
-		return -e;
-	}
-	r->map_base = p;
-	r->hva = p;
-	r->owned = true;
-	return 0;
+	return ops->check ? ops->check(mem, d) : 0;
 }
 
 int vmm_region_create(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
 		      struct vmm_region **out)
 {
-	int prot = PROT_READ | PROT_WRITE;
+	const struct vmm_backend_ops *ops =
+		d->type < VMM_REGION_TYPES ? vmm_backends[d->type] : NULL;
 	struct vmm_region *r;
 	int rc;
 
-	rc = validate(mem, d);
+	rc = validate(mem, d, ops);
 	if (rc)
 		return rc;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->ops = ops;
 	r->gpa = d->gpa;
 	r->size = d->size;
 	r->last = d->gpa + (d->size - 1);
@@ -352,27 +99,13 @@ int vmm_region_create(struct vmm_mem *mem, const struct vmm_mem_region_desc *d,
 	r->refcnt = 1;
 	r->release = d->release;
 	r->release_data = d->release_data;
-	if (d->flags & VMM_MEM_REGION_READONLY)
-		prot = PROT_READ;
-
-	switch (d->type) {
-	case VMM_MEM_REGION_ANON:
-		rc = map_anon(mem, d, r, prot);
-		break;
-	case VMM_MEM_REGION_FD:
-		rc = map_fd(mem, d, r, prot);
-		break;
-	case VMM_MEM_REGION_HOST:
-		r->hva = d->hva;
-		r->page_size = host_page_size();
-		break;
-	}
+	rc = ops->create(mem, d, r);
 	if (rc) {
 		free(r);
 		return rc;
 	}
-	vdbg(mem, "region [0x%llx, 0x%llx] type %u at %p",
-	     (unsigned long long)r->gpa, (unsigned long long)r->last, r->type,
+	vdbg(mem, "%s region [0x%llx, 0x%llx] at %p", ops->name,
+	     (unsigned long long)r->gpa, (unsigned long long)r->last,
 	     (void *)r->hva);
 	*out = r;
 	return 0;
@@ -387,8 +120,11 @@ void vmm_region_put(struct vmm_region *r)
 {
 	if (__atomic_sub_fetch(&r->refcnt, 1, __ATOMIC_ACQ_REL))
 		return;
-	if (r->owned)
-		munmap(r->map_base, r->map_len);
+	/* The mapping goes before the descriptor it was made through: an
+	 * unmap ioctl needs the device still open.  An IOVA view's entry has
+	 * no backend: its bytes are another region's. */
+	if (r->ops)
+		r->ops->destroy(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	vmm_dirty_region_release(r);

@@ -2,19 +2,42 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The names check: every exported symbol is declared in the header, listed in
 # the version script and has a manual page, and nothing else is exported.
+# With libvmmem-xen built (NAMES_LIB=xen), the same for it, with its own
+# version nodes, and its sorted export list must equal libvmmem's.
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
-so=$top_builddir/lib/.libs/libvmmem.so
+case ${NAMES_LIB:-} in
+xen)	so=$top_builddir/lib/.libs/libvmmem-xen.so node=LIBVMMEM_XEN
+	other=$top_builddir/lib/.libs/libvmmem.so ;;
+*)	so=$top_builddir/lib/.libs/libvmmem.so node=LIBVMMEM other= ;;
+esac
 [ -f "$so" ] || { echo "names: $so not built"; exit 1; }
 command -v nm >/dev/null 2>&1 || { echo "names: nm not found"; exit 77; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+sed "s/@NODE@/$node/g" "$top_srcdir/lib/libvmmem.sym.in" >"$tmp/sym"
 
 # Exported: every defined dynamic symbol, with its version node.
 nm -D --defined-only --with-symbol-versions "$so" >"$tmp/nm" 2>/dev/null ||
 	nm -D --defined-only "$so" >"$tmp/nm"
 awk '$2 != "A" { print $3 }' "$tmp/nm" | sed 's/@.*//' | sort -u >"$tmp/exported"
+if [ -n "$other" ]; then
+	# The two libraries: the same names, each under the same release's
+	# node of its own flavour.
+	[ -f "$other" ] || { echo "names: $other not built"; exit 1; }
+	nm -D --defined-only --with-symbol-versions "$other" |
+		awk '$2 != "A" { print $3 }' | sed 's/@@LIBVMMEM_/ /' | sort >"$tmp/plain"
+	awk '$2 != "A" { print $3 }' "$tmp/nm" | sed 's/@@LIBVMMEM_XEN_/ /' |
+		sort >"$tmp/flavoured"
+	if ! diff -u "$tmp/plain" "$tmp/flavoured"; then
+		echo "names: libvmmem-xen exports other names or nodes than libvmmem"
+		fail=1
+	fi
+	if [ "$(wc -l <"$tmp/plain")" -eq 0 ]; then
+		echo "names: libvmmem exports nothing"; fail=1
+	fi
+fi
 # Declared: functions marked VMM_MEM_EXPORT in the header.
 # (Declarations may span lines: join them, then take each declaration's
 # first "vmm_mem_NAME(".)
@@ -22,7 +45,7 @@ tr '\n' ' ' <"$top_srcdir/include/vmmem.h" | sed 's/VMM_MEM_EXPORT/\n&/g' |
 	sed -n 's/^VMM_MEM_EXPORT[^;(]*[ *]\(vmm_mem_[a-z0-9_]*\)[[:space:]]*(.*/\1/p' |
 	sort -u >"$tmp/declared"
 # Listed: the global part of the version script.
-sed -n '/global:/,/local:/p' "$top_srcdir/lib/libvmmem.sym" |
+sed -n '/global:/,/local:/p' "$tmp/sym" |
 	sed -n 's/^[[:space:]]*\(vmm_mem_[a-z0-9_]*\);.*/\1/p' | sort -u >"$tmp/listed"
 # Inline helpers in the header: documented like functions, never exported.
 sed -n 's/^VMM_MEM__RD(\([a-z0-9]*\),.*/\1/p; s/^VMM_MEM__END(\([a-z0-9]*\),.*/\1/p' \
@@ -42,10 +65,10 @@ fi
 # never moved between nodes once released).
 if grep -q '@' "$tmp/nm"; then
 	awk '$2 != "A" { print $3 }' "$tmp/nm" | sed 's/@@/ /' | sort >"$tmp/nodes"
-	awk '/^LIBVMMEM_[0-9.]* *{/ { node = $1 }
+	awk '/^LIBVMMEM_[A-Z0-9_.]* *{/ { node = $1 }
 	     /^[[:space:]]*vmm_mem_[a-z0-9_]*;/ { s = $1; sub(";", "", s);
 						print s, node }' \
-		"$top_srcdir/lib/libvmmem.sym" | sort >"$tmp/script-nodes"
+		"$tmp/sym" | sort >"$tmp/script-nodes"
 	if ! diff -u "$tmp/script-nodes" "$tmp/nodes"; then
 		echo "names: symbol versions differ from the version script"
 		fail=1
@@ -89,5 +112,5 @@ done
 for f in libvmmem.7 vmmem.1 vmmem-vhost-user-blk.1; do
 	[ -f "$top_srcdir/man/$f" ] || { echo "names: no manual page man/$f"; fail=1; }
 done
-[ $fail = 0 ] && echo "names: $n exported functions, $(wc -l <"$tmp/inline") inline helpers: header, version script, manual pages and Debian symbols file agree"
+[ $fail = 0 ] && echo "names: $(basename "$so"): $n exported functions, $(wc -l <"$tmp/inline") inline helpers: header, version script, manual pages and Debian symbols file agree"
 exit $fail
