@@ -210,9 +210,12 @@ enum vmm_mem_region_type {
 	/** A host mapping the caller made (@hva); never unmapped by the
 	 *  library. */
 	VMM_MEM_REGION_HOST = 2,
-	/** Xen foreign mapping of domain @domid (libvmmem-xen only). */
+	/** Xen foreign mapping of domain @domid (libvmmem-xen only): frame
+	 *  @gpa / 4096 + i is page i, all mapped at creation. */
 	VMM_MEM_REGION_XEN_FOREIGN = 3,
-	/** Xen grant mapping of domain @domid (libvmmem-xen only). */
+	/** Xen grant mapping of domain @domid (libvmmem-xen only): grant
+	 *  reference (@gpa without bit 63) / 4096 + i is page i, mapped at
+	 *  creation or, with VMM_MEM_REGION_NO_ADVANCE_MAP, per access. */
 	VMM_MEM_REGION_XEN_GRANT = 4,
 };
 
@@ -229,7 +232,9 @@ enum vmm_mem_region_type {
 #define VMM_MEM_REGION_HUGETLB (1u << 2)
 /** Populate the mapping at creation (MAP_POPULATE). */
 #define VMM_MEM_REGION_POPULATE (1u << 3)
-/** Xen grant regions: map only the pages an access touches. */
+/** Xen grant regions: map nothing at creation; each access maps only the
+ *  pages it touches (byte copies use the hypervisor's grant copy) and
+ *  releases them before it returns.  Such a region has no host address. */
 #define VMM_MEM_REGION_NO_ADVANCE_MAP (1u << 4)
 /** All flags this version knows. */
 #define VMM_MEM_REGION_FLAGS_ALL (0x1fu)
@@ -243,7 +248,10 @@ struct vmm_mem_region_desc {
 	uint32_t flags;		/* VMM_MEM_REGION_* */
 	uint64_t gpa;		/* first guest physical address */
 	uint64_t size;		/* bytes; > 0; gpa + size <= 2^64 - 1 */
-	int32_t fd;		/* FD, Xen: the descriptor (duplicated) */
+	int32_t fd;		/* FD: the file; Xen: a /dev/xen/privcmd
+				   (FOREIGN) or /dev/xen/gntdev (GRANT)
+				   descriptor, or -1 for the library's own
+				   handles (duplicated either way) */
 	uint32_t domid;		/* Xen: the domain */
 	uint64_t fd_offset;	/* FD: page-aligned offset in the file */
 	void *hva;		/* HOST: page-aligned start of the mapping */
@@ -267,6 +275,28 @@ struct vmm_mem_region_desc {
 /** Size of the first version of struct vmm_mem_region_desc. */
 #define VMM_MEM_REGION_DESC_SIZE_VER0 \
 	(offsetof(struct vmm_mem_region_desc, huge_page_size) + sizeof(uint64_t))
+
+/*
+ * Xen regions (libvmmem-xen).  Every function works on them, with these
+ * differences:
+ *  - FOREIGN and GRANT mapped in advance have a host address for all of
+ *    their bytes: they behave as FD regions do, fast paths included.
+ *  - GRANT with NO_ADVANCE_MAP has no host address.  vmm_mem_get_host_address(),
+ *    vmm_mem_get_slice() and vmm_mem_get_slices() return -EOPNOTSUPP.
+ *    vmm_mem_read(), _write(), the _exact variants, vmm_mem_fill() and
+ *    vmm_mem_copy() move bytes with the hypervisor's grant copy (one
+ *    segment per 4 KiB page, each segment's status checked), mapping
+ *    nothing; vmm_mem_load()/_store() map the one page for the access; the
+ *    fd transfers map at most 1 MiB of such a region per system call; a
+ *    vmm_mem_map() mapping maps its pages until vmm_mem_unmap().  All of
+ *    them unmap what they mapped before they return.  A hypervisor
+ *    failure part-way returns its errno (-EACCES for a permission the grant
+ *    lacks, -EIO otherwise, or the device call's errno) with nothing left
+ *    mapped; the pages that landed before it are dirty-logged, the others
+ *    are not, and the exact variants are then not all or nothing.  Writes
+ *    to a READONLY region are refused with -EACCES before any device call.
+ *  - The snapshot calls behave as the handle's.
+ */
 
 /**
  * vmm_mem_add_region - hot-add a region (vm-memory: GuestRegionMmap::new +
@@ -302,12 +332,33 @@ struct vmm_mem_region_desc {
  *  - an FD region on a socket, a pipe or FIFO, or a directory: -ENODEV
  *    (they hold no memory; a socket may accept mmap(2) and then raise
  *    SIGBUS at the first access);
- *  - a Xen type in libvmmem.so: -EOPNOTSUPP;
+ *  - a Xen type in libvmmem.so: -EOPNOTSUPP (after the checks above and
+ *    below, which both libraries make alike);
+ *  - Xen types (libvmmem-xen): @gpa or @size not a multiple of the 4 KiB
+ *    Xen page, a non-zero @fd_offset, NO_ADVANCE_MAP on a FOREIGN region,
+ *    grant references beyond 2^32: -EINVAL; a host page size other than
+ *    4 KiB: -EOPNOTSUPP; no Xen device (this host is not a Xen domain):
+ *    -ENOENT (or -ENODEV, -EACCES from the device); a frame or grant the
+ *    hypervisor refuses: the first failing page's errno (a foreign frame
+ *    paged out through a caller's descriptor: -ENOENT, no retry), with
+ *    everything mapped so far unmapped;
  *  - a size above SIZE_MAX less a page: -EOVERFLOW; a smaller size that
  *    still exceeds the host's free address space: mmap(2)'s -ENOMEM;
  *  - mmap(2) or dup(2) failure: its errno (-ENOMEM, -EACCES, -ENODEV ...).
  * On any failure the table is unchanged.  For FD regions the library maps a
  * duplicate of @fd (F_DUPFD_CLOEXEC); the caller may close its own at once.
+ * Xen regions (libvmmem-xen): with @fd >= 0 the library drives the kernel's
+ * privcmd or gntdev ioctls on its duplicate (a vhost-user front end's
+ * VHOST_USER_PROTOCOL_F_XEN_MMAP descriptor); with @fd -1 it opens its
+ * own handle per region through xenforeignmemory_open() (restricted to
+ * @domid) or xengnttab_open(), whose messages go to the log callback set
+ * when the region is created, never to stderr.  From a vhost-user memory
+ * region: xen_mmap_flags bit 0 (FOREIGN) gives VMM_MEM_REGION_XEN_FOREIGN,
+ * bit 1 (GRANT) VMM_MEM_REGION_XEN_GRANT (both bits: refuse the region),
+ * the "no advance map" bit VMM_MEM_REGION_NO_ADVANCE_MAP (rust-vmm uses
+ * 0x8, the vhost-user specification's text says bit 8, 0x100: accept
+ * both), xen_mmap_data is @domid, and the region's GPA gives the frames
+ * or grant references as above.
  * The library trusts what it cannot check: a HOST mapping must really be
  * mapped for @size bytes, and a file must not shrink below the region while
  * it is mapped (an access past the end of a file raises SIGBUS, as for any

@@ -1396,7 +1396,17 @@ START_TEST(vua_recorded)
 }
 END_TEST
 
-/* "a Xen type in libvmmem.so: -EOPNOTSUPP"; nothing leaks. */
+/*
+ * "a Xen type in libvmmem.so: -EOPNOTSUPP"; nothing leaks.  libvmmem-xen
+ * takes the memfd for a Xen device, whose ioctls it does not answer: the
+ * creation fails with the kernel's error, and nothing leaks either.
+ */
+#ifdef VMMEM_TEST_XEN
+#define XEN_REFUSED(rc)                                                       \
+	ck_assert_msg((rc) < 0 && (rc) != -EOPNOTSUPP, "got %d", (rc))
+#else
+#define XEN_REFUSED(rc) ck_assert_int_eq((rc), -EOPNOTSUPP)
+#endif
 START_TEST(xen_type_refused)
 {
 	vmm_mem_t *m = mem_new();
@@ -1410,11 +1420,17 @@ START_TEST(xen_type_refused)
 	d.size = 0x4000;
 	d.fd = fd;
 	d.domid = 1;
-	ck_assert_int_eq(add(m, &d), -EOPNOTSUPP);
+	XEN_REFUSED(add(m, &d));
 	d.type = VMM_MEM_REGION_XEN_GRANT;
-	ck_assert_int_eq(add(m, &d), -EOPNOTSUPP);
+	XEN_REFUSED(add(m, &d));
 	d.flags = VMM_MEM_REGION_NO_ADVANCE_MAP;
+#ifdef VMMEM_TEST_XEN
+	/* nothing is mapped in advance, so nothing talks to the "device" */
+	ck_assert_int_eq(add(m, &d), 0);
+	ck_assert_int_eq(vmm_mem_remove_region(m, 0x10000, 0x4000), 0);
+#else
 	ck_assert_int_eq(add(m, &d), -EOPNOTSUPP);
+#endif
 	ck_assert_int_eq(vmm_mem_num_regions(m), 0);
 	ck_assert_int_eq(tu_count_fds(), fds);
 	close(fd);
