@@ -65,6 +65,8 @@ struct demo {
 	int copy_fd;		/* the second temporary file */
 	vmm_mem_t *dst;		/* the migration destination */
 	uint64_t page_size;	/* dirty log page size */
+	bool xen;		/* --xen: Xen regions for low RAM and RAM */
+	uint32_t domid;
 };
 
 /* 64-bit FNV-1a, continued from @h. */
@@ -270,6 +272,14 @@ static int demo_setup(struct demo *d, const char *file)
 					   .label = d->backing_label };
 	r[R_HIGH] = (struct vmmem_region){ .gpa = HIGH_GPA, .size = HIGH_SIZE,
 					   .fd = -1 };
+	if (d->xen) {
+		/* grants 0 to 159 mapped per access, frames from 256 on */
+		r[R_LOW].xen_type = VMM_MEM_REGION_XEN_GRANT;
+		r[R_LOW].no_advance = true;
+		r[R_LOW].domid = d->domid;
+		r[R_RAM].xen_type = VMM_MEM_REGION_XEN_FOREIGN;
+		r[R_RAM].domid = d->domid;
+	}
 	return VMMEM_EXIT_OK;
 }
 
@@ -796,6 +806,20 @@ int vmmem_demo(int argc, char **argv)
 		else if (!strcmp(argv[i], "--file"))
 			return vmmem_usage_err("demo: option '--file' needs a "
 					       "PATH");
+		else if (!strcmp(argv[i], "--xen") && i + 1 < argc) {
+			uint64_t v;
+
+			ret = vmmem_parse_number("domid", argv[++i], &v);
+			if (ret)
+				return ret;
+			if (v > UINT32_MAX)
+				return vmmem_usage_err("demo: domid %" PRIu64
+						       " too large", v);
+			d.xen = true;
+			d.domid = (uint32_t)v;
+		} else if (!strcmp(argv[i], "--xen"))
+			return vmmem_usage_err("demo: option '--xen' needs a "
+					       "DOMID");
 		else
 			return vmmem_usage_err("demo: unexpected argument "
 					       "'%s'", argv[i]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * spec.c - numbers, region specs (GPA,SIZE[,file=PATH][,offset=N][,ro]) and
+ * spec.c - numbers, region specs (GPA,SIZE[,file=PATH][,offset=N][,ro], or
+ * for Xen GPA,SIZE,xen=foreign|grant,domid=N[,no-advance-map][,ro]) and
  * turning a list of regions into a libvmmem guest memory.
  */
 #include <fcntl.h>
@@ -115,14 +116,43 @@ static int spec_number(const char *spec, const char *what, const char *s,
 }
 
 /*
- * Parse GPA,SIZE[,file=PATH][,offset=N][,ro] into @r.  @r->file points
+ * xen-flags=N: vhost-user's xen_mmap_flags.  Bit 0 is foreign, bit 1
+ * grant; "no advance map" is 0x8 in rust-vmm but bit 8 (0x100) in the
+ * vhost-user specification's text: both are accepted.
+ */
+static int xen_flags(const char *spec, const char *s, struct vmmem_region *r)
+{
+	uint64_t v;
+	int ret = spec_number(spec, "xen-flags", s, &v);
+
+	if (ret)
+		return ret;
+	if (r->xen_type)
+		return spec_err(spec, "xen= or xen-flags= given twice");
+	if (v & ~(uint64_t)(0x1 | 0x2 | 0x8 | 0x100))
+		return spec_err(spec, "xen-flags 0x%" PRIx64 " has unknown "
+				"bits", v);
+	if ((v & 3) == 3 || !(v & 3))
+		return spec_err(spec, "xen-flags 0x%" PRIx64 " must have "
+				"exactly one of foreign (0x1) and grant (0x2)",
+				v);
+	r->xen_type = (v & 1) ? VMM_MEM_REGION_XEN_FOREIGN :
+				VMM_MEM_REGION_XEN_GRANT;
+	r->no_advance = (v & (0x8 | 0x100)) != 0;
+	return 0;
+}
+
+/*
+ * Parse GPA,SIZE[,file=PATH][,offset=N][,ro] (or, for a Xen region,
+ * GPA,SIZE,xen=foreign|grant,domid=N[,no-advance-map][,ro], xen-flags=N
+ * in place of xen= and no-advance-map) into @r.  @r->file points
  * into @r->owned, which vmmem_region_free() releases.  Returns 0, or
  * VMMEM_EXIT_USAGE (VMMEM_EXIT_FAIL without memory) after printing what is
  * wrong.
  */
 int vmmem_parse_region(const char *spec, struct vmmem_region *r)
 {
-	bool have_offset = false;
+	bool have_offset = false, have_domid = false;
 	char *field, *next;
 	unsigned int n;
 	long page;
@@ -158,6 +188,33 @@ int vmmem_parse_region(const char *spec, struct vmmem_region *r)
 				ret = spec_number(spec, "offset", field + 7,
 						  &r->offset);
 			have_offset = true;
+		} else if (!strncmp(field, "xen=", 4)) {
+			if (r->xen_type)
+				ret = spec_err(spec, "xen= given twice");
+			else if (!strcmp(field + 4, "foreign"))
+				r->xen_type = VMM_MEM_REGION_XEN_FOREIGN;
+			else if (!strcmp(field + 4, "grant"))
+				r->xen_type = VMM_MEM_REGION_XEN_GRANT;
+			else
+				ret = spec_err(spec, "xen= takes foreign or "
+					       "grant, not '%s'", field + 4);
+		} else if (!strncmp(field, "xen-flags=", 10)) {
+			/* vhost-user's xen_mmap_flags */
+			ret = xen_flags(spec, field + 10, r);
+		} else if (!strncmp(field, "domid=", 6)) {
+			uint64_t v;
+
+			if (have_domid)
+				ret = spec_err(spec, "domid= given twice");
+			else if (!(ret = spec_number(spec, "domid", field + 6,
+						     &v)) &&
+				 v > UINT32_MAX)
+				ret = spec_err(spec, "domid %" PRIu64
+					       " does not fit 32 bits", v);
+			r->domid = (uint32_t)v;
+			have_domid = true;
+		} else if (!strcmp(field, "no-advance-map")) {
+			r->no_advance = true;
 		} else if (!strcmp(field, "ro")) {
 			if (r->ro)
 				ret = spec_err(spec, "ro given twice");
@@ -172,6 +229,14 @@ int vmmem_parse_region(const char *spec, struct vmmem_region *r)
 		ret = spec_err(spec, "missing SIZE (GPA,SIZE)");
 	if (!ret && have_offset && !r->file)
 		ret = spec_err(spec, "offset= needs file=");
+	if (!ret && r->xen_type && r->file)
+		ret = spec_err(spec, "xen= and file= exclude each other");
+	if (!ret && (have_domid || r->no_advance) && !r->xen_type)
+		ret = spec_err(spec, "domid= and no-advance-map need xen=");
+	if (!ret && r->xen_type && !have_domid)
+		ret = spec_err(spec, "xen= needs domid=");
+	if (!ret && r->no_advance && r->xen_type != VMM_MEM_REGION_XEN_GRANT)
+		ret = spec_err(spec, "no-advance-map needs xen=grant");
 	page = sysconf(_SC_PAGESIZE);
 	if (!ret && page > 0 && r->offset % (uint64_t)page)
 		ret = spec_err(spec,
@@ -347,6 +412,12 @@ int vmmem_mem_open(vmm_mem_t **out, const struct vmmem_region *r, size_t n)
 			d.fd = fd;
 			d.fd_offset = r[i].offset;
 		}
+		if (r[i].xen_type) {	/* the library's own Xen handles */
+			d.type = r[i].xen_type;
+			d.domid = r[i].domid;
+			if (r[i].no_advance)
+				d.flags |= VMM_MEM_REGION_NO_ADVANCE_MAP;
+		}
 		ret = vmm_mem_add_region(mem, &d, sizeof(d));
 		if (fd >= 0 && fd != r[i].fd)
 			close(fd);	/* the library keeps its own dup */
@@ -410,7 +481,15 @@ void vmmem_print_layout(FILE *out, vmm_mem_t *mem,
 				 info.gpa + info.size);
 		fprintf(out, "%-3u 0x%016" PRIx64 "  %-18s  %-9s  ", i,
 			info.gpa, end, size);
-		if (s && s->file)
+		if (info.type == VMM_MEM_REGION_XEN_FOREIGN ||
+		    info.type == VMM_MEM_REGION_XEN_GRANT)
+			fprintf(out, "Xen %s of domain %u%s",
+				info.type == VMM_MEM_REGION_XEN_GRANT ?
+					"grants" : "foreign frames",
+				info.domid,
+				(info.flags & VMM_MEM_REGION_NO_ADVANCE_MAP) ?
+					", not mapped in advance" : "");
+		else if (s && s->file)
 			fprintf(out, "file %s offset 0x%" PRIx64, s->file,
 				info.fd_offset);
 		else if (s && s->label)

@@ -29,6 +29,9 @@ struct vmmem_region {
 				   (NULL: "anonymous") */
 	int fd;			/* demo: an already open backing fd, else -1 */
 	bool ro;
+	uint32_t xen_type;	/* xen=: VMM_MEM_REGION_XEN_*, 0 for none */
+	uint32_t domid;		/* domid= */
+	bool no_advance;	/* no-advance-map */
 	char *owned;		/* vmmem_parse_region()'s copy of the spec */
 };
 
