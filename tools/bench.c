@@ -2068,6 +2068,17 @@ int vmmem_bench(int argc, char **argv)
 	}
 
 	header(reps);
+#ifdef VMMEM_TOOL_XEN
+	if (vmmem_bench_xen(S.smoke, filter)) {
+		free(runs);
+		return VMMEM_EXIT_FAIL;
+	}
+	if (n == 0 && filter && strstr("xen_grant_read_64B xen_grant_read_4KiB",
+				       filter)) {	/* only Xen rows */
+		free(runs);
+		return VMMEM_EXIT_OK;
+	}
+#endif
 	setup_main();		/* always, as the anchor does */
 	for (i = 0; i < n; i++)
 		if (runs[i].w->setup)

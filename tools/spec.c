@@ -202,7 +202,7 @@ int vmmem_parse_region(const char *spec, struct vmmem_region *r)
 			/* vhost-user's xen_mmap_flags */
 			ret = xen_flags(spec, field + 10, r);
 		} else if (!strncmp(field, "domid=", 6)) {
-			uint64_t v;
+			uint64_t v = 0;
 
 			if (have_domid)
 				ret = spec_err(spec, "domid= given twice");

@@ -71,5 +71,7 @@ int vmmem_demo(int argc, char **argv);
 
 /* bench.c */
 int vmmem_bench(int argc, char **argv);
+/* bench-xen.c (vmmem-xen): the Xen rows, before the others */
+int vmmem_bench_xen(bool smoke, const char *filter);
 
 #endif /* VMMEM_TOOL_H */
