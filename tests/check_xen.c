@@ -11,7 +11,9 @@
  * (the device descriptor outlives the mapping); and the contract in
  * vmmem.h for foreign, grant-in-advance and grant-on-demand regions.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "testutil.h"
 
 #include <dlfcn.h>

@@ -109,10 +109,11 @@ static struct grant *grants;	/* npages entries: refs 0 .. npages - 1 */
 static int *fail_frame;		/* npages entries: errno to fail with */
 static int *fail_ref;
 
-__attribute__((constructor)) static void fake_init(void)
+/* The C library's functions.  Also called by each wrapper that finds one
+ * missing: a sanitizer runtime initialises (and may call them) before this
+ * object's constructor runs. */
+static void resolve(void)
 {
-	const char *p = getenv("FAKE_XEN_PAGES");
-
 	real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
 	real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
 								  "openat");
@@ -121,6 +122,15 @@ __attribute__((constructor)) static void fake_init(void)
 		RTLD_NEXT, "mmap");
 	real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
 	real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+}
+
+#define RESOLVED(f) (__builtin_expect(!(f), 0) ? resolve() : (void)0)
+
+__attribute__((constructor)) static void fake_init(void)
+{
+	const char *p = getenv("FAKE_XEN_PAGES");
+
+	resolve();
 	npages = p ? strtoull(p, NULL, 0) : 4096;
 	if (!npages)
 		npages = 4096;
@@ -268,6 +278,7 @@ EXPORT int open(const char *path, int flags, ...)
 {
 	enum kind k = path_kind(path);
 
+	RESOLVED(real_open);
 	if (k)
 		return dev_open(k, flags);
 	return real_open(path, flags, MODE_ARG(flags, flags));
@@ -280,6 +291,7 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	enum kind k = path_kind(path);
 
+	RESOLVED(real_openat);
 	if (k)
 		return dev_open(k, flags);
 	return real_openat(dirfd, path, flags, MODE_ARG(flags, flags));
@@ -316,6 +328,9 @@ EXPORT int close(int fd)
 	struct dev *d;
 	int rc;
 
+	RESOLVED(real_close);
+	if (!guest)	/* before the constructor: no device yet */
+		return real_close(fd);
 	pthread_mutex_lock(&lock);
 	d = dev_of(fd);
 	rc = real_close(fd);
@@ -513,6 +528,9 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	RESOLVED(real_ioctl);
+	if (!guest)
+		return real_ioctl(fd, req, arg);
 	pthread_mutex_lock(&lock);
 	d = dev_of(fd);
 	if (!d) {
@@ -607,7 +625,8 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 	struct map *m;
 	void *p;
 
-	if (fd < 0 || (flags & MAP_ANONYMOUS))
+	RESOLVED(real_mmap);
+	if (fd < 0 || (flags & MAP_ANONYMOUS) || !guest)
 		return real_mmap(addr, len, prot, flags, fd, off);
 	pthread_mutex_lock(&lock);
 	d = dev_of(fd);
@@ -643,6 +662,9 @@ EXPORT int munmap(void *addr, size_t len)
 {
 	struct map *m;
 
+	RESOLVED(real_munmap);
+	if (!guest)
+		return real_munmap(addr, len);
 	pthread_mutex_lock(&lock);
 	m = map_at((uintptr_t)addr);
 	if (m) {
