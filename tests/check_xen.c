@@ -448,6 +448,7 @@ START_TEST(ondemand_grant_copy)
 	struct vmm_mem_region_info info;
 	struct fake_xen_stats s;
 	uint8_t buf[0x3000], back[0x3000];
+	vmm_mem_snapshot_t *snap;
 	void *p = (void *)1;
 	struct iovec iov[2];
 	int fds;
@@ -483,10 +484,21 @@ START_TEST(ondemand_grant_copy)
 	ck_assert_int_eq(memcmp(frame(0x13), buf + 0x2800, 0x800), 0);
 	ck_assert_int_eq(vmm_mem_read(m, 0x13f00, back, 0x1000), 0x100);
 	ck_assert_int_eq(vmm_mem_read_exact(m, 0x13ff8, back, 8), 0);
+	/* through a snapshot too */
+	ck_assert_int_eq(vmm_mem_snapshot_get(m, &snap), 0);
+	ck_assert_int_eq(vmm_mem_snapshot_read_exact(snap, 0x10800, back, 8),
+			 0);
+	ck_assert_int_eq(memcmp(back, buf, 8), 0);
+	ck_assert_int_eq(vmm_mem_snapshot_store(snap, 0x12000, 4, 0xfeed,
+						VMM_MEM_ORDER_RELEASE), 0);
+	ck_assert_uint_eq(frame(0x12)[1], 0xfe);
+	vmm_mem_snapshot_put(snap);
 	s = stats();
-	ck_assert_uint_eq(s.grant_map_ioctls + s.grant_mmaps, 0);
-	ck_assert_uint_ge(s.grant_copies, 5);
-	ck_assert_uint_eq(s.grant_copy_segments, 2 + 4 + 4 + 1 + 1);
+	ck_assert_uint_eq(s.grant_map_ioctls, 1);	/* the store's page */
+	ck_assert_uint_eq(s.grant_unmap_ioctls, 1);
+	ck_assert_uint_eq(s.grant_mmaps, 1);
+	ck_assert_uint_ge(s.grant_copies, 6);
+	ck_assert_uint_eq(s.grant_copy_segments, 2 + 4 + 4 + 1 + 1 + 1);
 	vmm_mem_unref(m);
 	assert_clean(fds, 0);
 }
