@@ -28,6 +28,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <xentoolcore.h>
+
 #include "fake-xen.h"
 
 #define XP UINT64_C(0x1000)
@@ -437,6 +439,27 @@ START_TEST(grant_failures_release)
 }
 END_TEST
 
+/* After xentoolcore_restrict_all(), every gnttab call fails with ENOTTY,
+ * xengnttab_unmap() included: the removal logs it and still unmaps the
+ * mapping itself, without crashing. */
+START_TEST(grant_unmap_after_restrict_all)
+{
+	vmm_mem_t *m;
+
+	bind_fake();
+	m = mem_new();
+	ck_assert_int_eq(add_xen(m, VMM_MEM_REGION_XEN_GRANT, 0, 0x10000,
+				 0x2000, -1), 0);
+	ck_assert_int_eq(xentoolcore_restrict_all(DOM), 0);
+	ck_assert_int_eq(vmm_mem_remove_region(m, 0x10000, 0x2000), 0);
+	ck_assert_uint_eq(stats().grant_munmaps, 1);
+	ck_assert_uint_eq(stats().live_mappings, 0);
+	ck_assert_int_gt(nlog, 0);
+	ck_assert_ptr_nonnull(strstr(lastlog, "unmapping 2 Xen grants"));
+	vmm_mem_unref(m);
+}
+END_TEST
+
 /* ---- grants mapped on demand ------------------------------------------ */
 
 /* Case 149 (no advance map): nothing mapped at creation, no host address
@@ -728,6 +751,7 @@ int main(void)
 	tcase_add_test(tc, grant_refs_from_gpa);
 	tcase_add_test(tc, c25_grant_caller_fd);
 	tcase_add_test(tc, grant_failures_release);
+	tcase_add_test(tc, grant_unmap_after_restrict_all);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("ondemand");
 	tcase_add_test(tc, ondemand_grant_copy);
