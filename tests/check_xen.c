@@ -675,7 +675,7 @@ END_TEST
 
 struct reader {
 	vmm_mem_t *m;
-	volatile bool stop;
+	bool stop;		/* atomic */
 	unsigned long ok, faults, other;
 };
 
@@ -684,7 +684,7 @@ static void *reader_main(void *arg)
 	struct reader *rd = arg;
 	uint64_t v;
 
-	while (!rd->stop) {
+	while (!__atomic_load_n(&rd->stop, __ATOMIC_ACQUIRE)) {
 		int a = vmm_mem_read_exact(rd->m, 0x10ff8, &v, 16 - 8);
 		int b = vmm_mem_load(rd->m, 0x20008, 8, &v,
 				     VMM_MEM_ORDER_ACQUIRE);
@@ -724,7 +724,7 @@ START_TEST(hotplug_xen_regions)
 		ck_assert_int_eq(vmm_mem_remove_region(rd.m, 0x20000, 0x1000),
 				 0);
 	}
-	rd.stop = true;
+	__atomic_store_n(&rd.stop, true, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	ck_assert_uint_eq(rd.other, 0);
 	vmm_mem_unref(rd.m);
