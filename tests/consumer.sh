@@ -56,9 +56,11 @@ else
 	fi
 	pcdir=$(dirname "$(find "$root" -name libvmmem.pc | head -n 1)")
 	[ -f "$pcdir/libvmmem.pc" ] || { echo "consumer: no libvmmem.pc installed"; exit 1; }
-	# pkg-config sees the installed .pc files and nothing else, and puts
-	# the DESTDIR in front of the paths they name.
-	PKG_CONFIG_LIBDIR=$pcdir
+	# pkg-config sees the installed .pc files first, and puts the DESTDIR
+	# in front of the paths they name.  After them come the system's, for
+	# the Requires.private of libvmmem-xen.pc (Xen's libraries, which
+	# libvmmem-xen-dev depends on).
+	PKG_CONFIG_LIBDIR=$pcdir:$(pkg-config --variable pc_path pkg-config)
 	PKG_CONFIG_PATH=
 	PKG_CONFIG_SYSROOT_DIR=$root
 	export PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
