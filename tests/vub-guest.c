@@ -153,14 +153,36 @@ static uint64_t pfn_of(int pm, const void *va)
 	return e & ((1ull << 55) - 1);
 }
 
-/* Take most of the free memory (after dropping the page cache) and look
- * for the pages with frame numbers @want and @want + 1 in it; 0 when found,
- * with *@area and *@len to give back the rest. */
-static int grab_pages(int pm, uint64_t want, uint8_t **area, size_t *len,
+/* MemAvailable in bytes, 0 when unknown. */
+static uint64_t mem_available(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+#define GRAB_CHUNK (4u << 20)
+#define GRAB_CHUNKS 64		/* at most 256 MiB, the guest's RAM */
+#define GRAB_RESERVE (24u << 20)	/* left available to the kernel */
+
+/*
+ * Find the pages with frame numbers @want and @want + 1: drop the page
+ * cache, then take free memory 4 MiB at a time, touching every page, until
+ * both frames turn up or only GRAB_RESERVE is left available.  The kernel
+ * hands out free frames in an order of its own, so the search goes on
+ * until the frames are found rather than stopping at a fixed share of the
+ * memory.  0 when found, with the chunks in @chunk[0 .. *n) to give back.
+ */
+static int grab_pages(int pm, uint64_t want, uint8_t **chunk, size_t *n,
 		      uint8_t **a, uint8_t **b)
 {
-	uint64_t avail_kb = 0;
-	char line[128];
 	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
 	size_t i;
 
@@ -168,47 +190,50 @@ static int grab_pages(int pm, uint64_t want, uint8_t **area, size_t *len,
 		fputs("3\n", f);
 		fclose(f);
 	}
-	f = fopen("/proc/meminfo", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", (unsigned long long *)&avail_kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	if (!avail_kb)
-		return -1;
-	*len = (size_t)(avail_kb * 1024 / 100 * 85) & ~(size_t)(PAGE - 1);
-	*area = aligned(*len);
-	for (i = 0; i < *len; i += PAGE)
-		(*area)[i] = 1;
 	*a = *b = NULL;
-	for (i = 0; i < *len && (!*a || !*b); i += PAGE) {
-		uint64_t p = pfn_of(pm, *area + i);
+	for (*n = 0; *n < GRAB_CHUNKS && (!*a || !*b); (*n)++) {
+		uint8_t *c;
 
-		if (p == want)
-			*a = *area + i;
-		else if (p == want + 1)
-			*b = *area + i;
+		if (mem_available() < GRAB_RESERVE + GRAB_CHUNK)
+			break;
+		c = aligned(GRAB_CHUNK);
+		chunk[*n] = c;
+		for (i = 0; i < GRAB_CHUNK; i += PAGE) {
+			uint64_t p;
+
+			c[i] = 1;
+			p = pfn_of(pm, c + i);
+			if (p == want)
+				*a = c + i;
+			else if (p == want + 1)
+				*b = c + i;
+		}
 	}
-	if (*a && *b)
-		return 0;
-	munmap(*area, *len);
-	return -1;
+	return *a && *b ? 0 : -1;
+}
+
+static void give_back(uint8_t **chunk, size_t n)
+{
+	while (n--)
+		munmap(chunk[n], GRAB_CHUNK);
 }
 
 static int cmd_span(const char *dev, uint64_t split)
 {
 	uint64_t want = split / PAGE - 1;
-	uint8_t *area = NULL, *a = NULL, *b = NULL, *x;
+	uint8_t *chunk[GRAB_CHUNKS], *a = NULL, *b = NULL, *x;
 	int pm = open("/proc/self/pagemap", O_RDONLY), fd, try;
-	size_t len = 0;
+	size_t n = 0;
 
 	if (pm < 0) {
 		printf("VUB span: no pagemap\n");
 		return 3;
 	}
-	for (try = 0; try < 5; try++)
-		if (grab_pages(pm, want, &area, &len, &a, &b) == 0)
+	for (try = 0; try < 5; try++) {
+		if (grab_pages(pm, want, chunk, &n, &a, &b) == 0)
 			break;
+		give_back(chunk, n);
+	}
 	if (!a || !b) {
 		printf("VUB span: pages %#llx and %#llx not obtained\n",
 		       (unsigned long long)want, (unsigned long long)want + 1);
@@ -223,7 +248,7 @@ static int cmd_span(const char *dev, uint64_t split)
 		printf("VUB FAIL span: cannot place the pages: %s\n", strerror(errno));
 		return 1;
 	}
-	munmap(area, len);	/* give the rest back */
+	give_back(chunk, n);	/* the rest; the two pages moved out */
 	fd = open(dev, O_RDWR | O_DIRECT);
 	if (fd < 0) {
 		printf("VUB FAIL open %s: %s\n", dev, strerror(errno));
