@@ -84,7 +84,11 @@
  * what a VMM holds, never can.  Seen here: unmasking alone takes the 4 KiB
  * random read from about 255 to about 340 ns.
  */
-#define PTR_MASK 0x5a5a000000000000ull
+#if UINTPTR_MAX > 0xffffffffu
+#define PTR_MASK ((uintptr_t)0x5a5a000000000000ull)
+#else				/* the top bits of a 32-bit pointer */
+#define PTR_MASK ((uintptr_t)0x5a5a0000u)
+#endif
 
 /* A layout entry: guest address and length. */
 struct range {
