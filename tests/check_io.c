@@ -2327,23 +2327,26 @@ START_TEST(memfd_guest_socketpair)
 	struct feeder f;
 	uint64_t done = 77;
 	int mfd, sv[2];
+	/* two regions of 16 KiB, or of a page where pages are larger, over
+	 * consecutive ranges of the memfd (file offsets are page-aligned) */
+	uint64_t rs = tu_page_size() > 0x4000 ? tu_page_size() : 0x4000;
 
 	ck_assert_int_eq(vmm_mem_new(&m), 0);
-	mfd = tu_memfd(0x8000);
-	ck_assert_int_eq(tu_add_fd(m, 0x10000, 0x4000, mfd, 0, 0), 0);
-	ck_assert_int_eq(tu_add_fd(m, 0x14000, 0x4000, mfd, 0x4000, 0), 0);
+	mfd = tu_memfd(2 * rs);
+	ck_assert_int_eq(tu_add_fd(m, 0x100000, rs, mfd, 0, 0), 0);
+	ck_assert_int_eq(tu_add_fd(m, 0x100000 + rs, rs, mfd, rs, 0), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 			 0);
 	feeder_init(&f, sv[1], data, 0x6000, 0x1800, 2);
 	feeder_start(&f);
-	ck_assert_int_eq(vmm_mem_read_exact_from_fd(m, 0x11000, sv[0], 0x6000,
+	ck_assert_int_eq(vmm_mem_read_exact_from_fd(m, 0x101000, sv[0], 0x6000,
 						    &done), 0);
 	feeder_join(&f);
 	ck_assert_uint_eq(done, 0x6000);
 	file_expect(mfd, 0x1000, data, 0x6000);
 
 	done = 77;
-	ck_assert_int_eq(vmm_mem_write_all_to_fd(m, 0x11000, sv[0], 0x6000,
+	ck_assert_int_eq(vmm_mem_write_all_to_fd(m, 0x101000, sv[0], 0x6000,
 						 &done), 0);
 	ck_assert_uint_eq(done, 0x6000);
 	ck_assert_int_eq(tu_read_full(sv[1], got, 0x6000), 0x6000);

@@ -33,7 +33,7 @@ int tu_write_full(int fd, const void *buf, size_t len);
 ssize_t tu_read_full(int fd, void *buf, size_t len);
 /* Number of open file descriptors of this process. */
 int tu_count_fds(void);
-/* 1 if /proc/self/maps has a mapping covering @addr. */
+/* 1 if a mapping covers @addr. */
 int tu_is_mapped(const void *addr);
 /* Number of /proc/self/maps lines containing @needle; tu_memfd()'s memfds
  * show as TU_MEMFD_MAPS. */
