@@ -1691,6 +1691,36 @@ START_TEST(huge_size_refused)
 	ck_assert_msg(rc == -ENOMEM || rc == -EOVERFLOW || rc == -EINVAL,
 		      "rc %d", rc);
 	ck_assert_int_eq(vmm_mem_num_regions(m), 0);
+#if SIZE_MAX < UINT64_MAX
+	{
+		/* A 32-bit host refuses what its address space cannot hold
+		 * before any mmap(2): guest addresses stay 64-bit, host sizes
+		 * do not.  Ranges of 4 GiB and 5 GiB, anonymous and from a
+		 * file, and a constructor's range. */
+		const struct vmm_mem_range big[] = { { 0, UINT64_C(5) << 30 } };
+		vmm_mem_t *b = (vmm_mem_t *)&b;
+		int fd = tu_memfd(0x1000), fds = tu_count_fds();
+
+		ck_assert_int_eq(tu_add_anon(m, 0, (uint64_t)SIZE_MAX + 1, 0),
+				 -EOVERFLOW);
+		ck_assert_int_eq(tu_add_anon(m, UINT64_C(1) << 40,
+					     UINT64_C(5) << 30, 0),
+				 -EOVERFLOW);
+		ck_assert_int_eq(tu_add_fd(m, 0, UINT64_C(5) << 30, fd, 0, 0),
+				 -EOVERFLOW);
+		ck_assert_int_eq(vmm_mem_new_from_ranges(&b, big, 1),
+				 -EOVERFLOW);
+		ck_assert_ptr_eq(b, (vmm_mem_t *)&b);
+		ck_assert_int_eq(vmm_mem_num_regions(m), 0);
+		ck_assert_int_eq(tu_count_fds(), fds);
+		close(fd);
+		/* a guest address above 4 GiB is fine */
+		ck_assert_int_eq(tu_add_anon(m, UINT64_C(5) << 30, 0x1000, 0),
+				 0);
+		ck_assert_int_eq(vmm_mem_remove_region(m, UINT64_C(5) << 30,
+						       0x1000), 0);
+	}
+#endif
 	ck_assert_int_eq(tu_add_anon(m, 0, 0x1000, 0), 0);
 	vmm_mem_unref(m);
 }
