@@ -1567,6 +1567,12 @@ START_TEST(overlap_refused_before_mapping)
 	ck_assert_msg(st.st_blocks == 0, "the refused region committed %lld "
 		      "blocks of its file", (long long)st.st_blocks);
 	ck_assert_int_eq(vmm_mem_num_regions(m), 1);
+	if (!tu_populate_works()) {
+		close(fd);
+		vmm_mem_unref(m);
+		TU_SKIP("mmap(MAP_POPULATE) does not populate here, so a "
+			"populated region cannot be told from a refused one");
+	}
 	/* the same region without the overlap is populated */
 	ck_assert_int_eq(tu_add_fd(m, 0x200000, size, fd, 0,
 				   VMM_MEM_REGION_POPULATE), 0);
@@ -1652,15 +1658,9 @@ START_TEST(populate_flag)
 	struct vmm_mem_region_info i;
 	size_t ps = (size_t)host_page_size(), len = 16 * ps, k;
 	unsigned char vec[16];
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
-	ck_assert(p != MAP_FAILED);
-	ck_assert_int_eq(mincore(p, len, vec), 0);
-	munmap(p, len);
-	if (!(vec[0] & 1)) {
+	if (!tu_populate_works()) {
 		vmm_mem_unref(m);
-		/* qemu-user drops MAP_POPULATE */
 		TU_SKIP("mmap(MAP_POPULATE) does not populate here");
 	}
 	ck_assert_int_eq(tu_add_anon(m, 0, len, VMM_MEM_REGION_POPULATE), 0);

@@ -165,6 +165,19 @@ size_t tu_page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+int tu_populate_works(void)
+{
+	size_t ps = tu_page_size();
+	unsigned char vec = 0;
+	void *p = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	ck_assert(p != MAP_FAILED);
+	ck_assert_int_eq(mincore(p, ps, &vec), 0);
+	munmap(p, ps);
+	return vec & 1;
+}
+
 /*
  * Skipped checks are recorded as "name<TAB>reason" lines in a temporary
  * file that tu_run() opens before the checks run: a forked check writes

@@ -63,6 +63,8 @@ void tu_skip_record(const char *fn, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The host's page size, in bytes. */
 size_t tu_page_size(void);
+/* 1 if mmap(MAP_POPULATE) populates here (qemu-user drops the flag). */
+int tu_populate_works(void);
 
 /* The scheduler state of thread @tid of this process ('R', 'S' ...), or 0
  * when it cannot be read. */
