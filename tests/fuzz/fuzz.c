@@ -1932,8 +1932,9 @@ static void op_xf_fill(void)
 /* ---- everything else -------------------------------------------------------- */
 
 static char logline[512];
-static void log_cb(void *data, int prio, const char *file, int line,
-		   const char *fn, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 6, 0)))
+log_cb(void *data, int prio, const char *file, int line, const char *fn,
+       const char *fmt, va_list ap)
 {
 	(void)data; (void)prio; (void)file; (void)line; (void)fn;
 	vsnprintf(logline, sizeof(logline), fmt, ap);
