@@ -103,7 +103,8 @@ static pid_t backend = -1;
 static uint8_t *g;	/* the client's view of guest memory */
 static int memfd = -1, failures;
 
-static void fail(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2)))
+fail(const char *fmt, ...)
 {
 	va_list ap;
 
