@@ -359,6 +359,9 @@ fast_host(const struct vmm_table *t, uint64_t gpa, size_t len, bool scalar,
  * single instruction, so no alignment is required of either side: a value
  * aligned in host memory is never torn, whatever the buffer's alignment
  * (one that straddles a cache line may be: no guarantee is made for it).
+ * 32-bit x86 has no 8-byte integer move: a plain one is two 32-bit moves,
+ * which tear, so 8 bytes go through vmm_move_unit() there (one x87 or SSE
+ * access on a side aligned to 8, bytes on the other side).
  * Elsewhere both sides must be aligned to the size (checked by the caller).
  */
 #if defined(__x86_64__) || defined(__i386__)
@@ -381,8 +384,17 @@ scalar_move(uintptr_t d, uintptr_t s, size_t len)
 		break;
 	case 4: *(volatile vmm_u32u *)d = *(volatile const vmm_u32u *)s;
 		break;
-	default: *(volatile vmm_u64u *)d = *(volatile const vmm_u64u *)s;
+	default: {
+#ifdef __i386__
+		uint64_t v;
+
+		vmm_move_unit((void *)s, &v, 8, true);
+		vmm_move_unit((void *)d, &v, 8, false);
+#else
+		*(volatile vmm_u64u *)d = *(volatile const vmm_u64u *)s;
+#endif
 		break;
+	}
 	}
 #else
 	uint64_t v;	/* both sides aligned (checked by the caller) */

@@ -600,6 +600,12 @@ int vmm_vua_lookup(const struct vmm_table *t, uint64_t vua, uint64_t *gpa,
 		   uint64_t *len);
 
 /* ---- copies ------------------------------------------------------------- */
+/* An aligned 8-byte guest value is moved with one access (vmm_move_unit()),
+ * which needs lock-free 8-byte atomics: a platform without them (32-bit x86
+ * before the i586, for one) is refused at build time rather than tearing. */
+_Static_assert(__atomic_always_lock_free(8, 0),
+	       "libvmmem needs single-access 8-byte loads and stores");
+
 /* One load (@load) or store of a 1-, 2-, 4- or 8-byte value at @p, atomic
  * when @p is aligned to it, else byte by byte; *@v holds it in its first
  * bytes. */

@@ -407,7 +407,7 @@ START_TEST(log_starts_clean)
 	ASSERT_CLEAN(m);
 	ck_assert_int_eq(vmm_mem_write(m, 0x5000, buf, sizeof(buf)),
 			 sizeof(buf));
-	ASSERT_DIRTY(m, 0x5);
+	ASSERT_DIRTY(m, 0x5000 / tu_page_size());	/* host pages */
 	ck_assert_int_eq(vmm_mem_dirty_log_stop(m), 0);
 	ck_assert_int_eq(vmm_mem_dirty_log_start(m, 0), 0);
 	ASSERT_CLEAN(m);
@@ -426,7 +426,7 @@ START_TEST(start_on_empty_memory)
 	ck_assert_int_eq(tu_add_anon(m, 0x10000, 0x10000, 0), 0);
 	ASSERT_CLEAN(m);
 	ck_assert_int_eq(vmm_mem_write(m, 0x10000, &b, 1), 1);
-	ASSERT_DIRTY(m, 0x10);
+	ASSERT_DIRTY(m, 0x10000 / tu_page_size());
 	vmm_mem_unref(m);
 }
 END_TEST

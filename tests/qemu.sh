@@ -24,7 +24,8 @@
 # another QEMU copy it only later, the test issues one `system_reset` and
 # looks again, and says so in its output.
 #
-# Skips (77) only when qemu-system-x86_64 is absent.
+# Skips (77) only when qemu-system-x86_64 is absent, or for a 32-bit build,
+# which cannot map the 5 GiB guest.
 
 set -u
 : "${top_builddir:=.}"
@@ -43,6 +44,13 @@ for p in "$vmmem" "$qmp" "$check"; do
 		exit 99
 	fi
 done
+
+# The ELF class of the library built: 01 is 32-bit.
+if [ "$(od -An -tx1 -j4 -N1 "$top_builddir/lib/.libs/libvmmem.so" 2>/dev/null |
+	tr -d ' ')" = 01 ]; then
+	echo "qemu.sh: a 32-bit build cannot map the 5 GiB guest, skipping"
+	exit 77
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmmem-qemu.XXXXXX") || exit 99
 qpid=

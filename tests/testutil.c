@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,30 +148,173 @@ int tu_count_fds(void)
 
 int tu_is_mapped(const void *addr)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
-	uintptr_t a = (uintptr_t)addr, lo, hi;
-	char line[512];
-	int found = 0;
+	/* mincore(2) fails with ENOMEM on an address that nothing maps;
+	 * unlike /proc/self/maps, qemu-user answers it for any page size */
+	size_t ps = tu_page_size();
+	unsigned char vec;
+	void *page = (void *)((uintptr_t)addr & ~(uintptr_t)(ps - 1));
 
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 &&
-		    a >= lo && a < hi) {
-			found = 1;
-			break;
+	if (mincore(page, 1, &vec) == 0)
+		return 1;
+	ck_assert_msg(errno == ENOMEM, "mincore: %s", strerror(errno));
+	return 0;
+}
+
+size_t tu_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+int tu_populate_works(void)
+{
+	size_t ps = tu_page_size();
+	unsigned char vec = 0;
+	void *p = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	ck_assert(p != MAP_FAILED);
+	ck_assert_int_eq(mincore(p, ps, &vec), 0);
+	munmap(p, ps);
+	return vec & 1;
+}
+
+/*
+ * Skipped checks are recorded as "name<TAB>reason" lines in a temporary
+ * file that tu_run() opens before the checks run: a forked check writes
+ * through the inherited descriptor, whose offset the parent shares.
+ */
+static int skip_fd = -1;
+
+void tu_skip_record(const char *fn, const char *fmt, ...)
+{
+	char line[600];
+	size_t n = strlen(fn);
+	int len, r;
+	va_list ap;
+
+	/* START_TEST(name) defines name_fn() */
+	if (n > 3 && strcmp(fn + n - 3, "_fn") == 0)
+		n -= 3;
+	len = snprintf(line, sizeof(line), "%.*s\t", (int)n, fn);
+	va_start(ap, fmt);
+	r = vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		r = 0;
+	len = (int)strlen(line);
+	line[len++] = '\n';
+	fprintf(stderr, "SKIP %.*s", len, line);
+	ck_assert_msg(skip_fd >= 0 && tu_write_full(skip_fd, line,
+						    (size_t)len) == 0,
+		      "cannot record the skip of %.*s", (int)n, fn);
+}
+
+/* The reason recorded for check @name, or NULL. */
+static const char *skip_reason(char *skips, const char *name, size_t len)
+{
+	char *p = skips;
+
+	while (p && *p) {
+		char *tab = strchr(p, '\t'), *nl = strchr(p, '\n');
+
+		if (!tab || !nl || tab > nl)
+			return NULL;
+		if ((size_t)(tab - p) == len && memcmp(p, name, len) == 0) {
+			*nl = 0;
+			return tab + 1;
 		}
-	fclose(f);
-	return found;
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Check writes "ok N - file:tcase:test: Passed", "not ok N - file:tcase:test:
+ * message" and the plan; printed as "ok N - tcase:test" (a passed check
+ * that recorded a skip gets its directive), "not ok N - tcase:test:
+ * message".
+ */
+static void print_tap(FILE *tap, char *skips)
+{
+	char line[4096];
+
+	while (fgets(line, sizeof(line), tap)) {
+		char *p = strstr(line, " - "), *tc, *end;
+		const char *why;
+		bool ok = strncmp(line, "ok ", 3) == 0;
+
+		tc = p ? strchr(p + 3, ':') : NULL;	/* after the file */
+		end = tc ? strchr(tc + 1, ':') : NULL;	/* after the tcase */
+		end = end ? strchr(end + 1, ':') : NULL; /* after the test */
+		if (!end || (!ok && strncmp(line, "not ok ", 7) != 0)) {
+			fputs(line, stdout);	/* the plan */
+			continue;
+		}
+		line[strcspn(line, "\n")] = 0;
+		*end = 0;
+		why = ok ? skip_reason(skips, strrchr(tc + 1, ':') + 1,
+				       strlen(strrchr(tc + 1, ':') + 1)) :
+			   NULL;
+		*p = 0;
+		printf("%s - %s", line, tc + 1);
+		if (why)
+			printf(" # SKIP %s", why);
+		else if (!ok)
+			printf(":%s", end + 1);
+		putchar('\n');
+	}
+}
+
+/* The whole content of @fd from its start, NUL-terminated (NULL: none). */
+static char *slurp(int fd)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	char *s;
+
+	if (size < 0 || !(s = malloc((size_t)size + 1)))
+		return NULL;
+	if (pread(fd, s, (size_t)size, 0) != (ssize_t)size) {
+		free(s);
+		return NULL;
+	}
+	s[size] = 0;
+	return s;
 }
 
 int tu_run(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
-	int failed;
+	char tap_path[4096];
+	const char *dir = getenv("TMPDIR");
+	FILE *tap = NULL, *skips = tmpfile();
+	char *recorded;
+	int failed, fd;
 
+	snprintf(tap_path, sizeof(tap_path), "%s/vmmem-tap-XXXXXX",
+		 dir ? dir : "/tmp");
+	fd = mkostemp(tap_path, O_CLOEXEC);
+	if (fd < 0 || !skips) {
+		fprintf(stderr, "cannot create the result files\n");
+		return EXIT_FAILURE;
+	}
+	skip_fd = fileno(skips);
+	srunner_set_tap(sr, tap_path);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	srunner_free(sr);	/* writes the plan and closes the TAP file */
+	fflush(stdout);
+	recorded = slurp(skip_fd);
+	tap = fdopen(fd, "r");
+	unlink(tap_path);
+	if (!tap || !recorded) {
+		fprintf(stderr, "cannot read the results back\n");
+		return EXIT_FAILURE;
+	}
+	print_tap(tap, recorded);
+	fflush(stdout);
+	fclose(tap);
+	fclose(skips);
+	free(recorded);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

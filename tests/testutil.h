@@ -33,14 +33,38 @@ int tu_write_full(int fd, const void *buf, size_t len);
 ssize_t tu_read_full(int fd, void *buf, size_t len);
 /* Number of open file descriptors of this process. */
 int tu_count_fds(void);
-/* 1 if /proc/self/maps has a mapping covering @addr. */
+/* 1 if a mapping covers @addr. */
 int tu_is_mapped(const void *addr);
 /* Number of /proc/self/maps lines containing @needle; tu_memfd()'s memfds
  * show as TU_MEMFD_MAPS. */
 int tu_count_maps(const char *needle);
 #define TU_MEMFD_MAPS "memfd:vmmem-test"
-/* Run a suite; returns the process exit status for main(). */
+/*
+ * Run a suite; returns the process exit status for main().  Each check's
+ * result is printed as a TAP line ("ok N - ...", "not ok N - ...") on
+ * stdout, which make check's TAP driver counts one by one; a check that
+ * called TU_SKIP() is "ok N - ... # SKIP reason", counted as a skip.
+ */
 int tu_run(Suite *s);
+
+/*
+ * In a check's body (a START_TEST function, not a helper it calls): this
+ * check cannot run here, for the reason given (printf format), so it stops
+ * and is reported as skipped, never as passed.  For what the platform
+ * cannot do (an emulator's limits, a 32-bit address space), found out by
+ * the check itself; never for a failure of the library.
+ */
+#define TU_SKIP(...)                                                          \
+	do {                                                                  \
+		tu_skip_record(__func__, __VA_ARGS__);                        \
+		return;                                                       \
+	} while (0)
+void tu_skip_record(const char *fn, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The host's page size, in bytes. */
+size_t tu_page_size(void);
+/* 1 if mmap(MAP_POPULATE) populates here (qemu-user drops the flag). */
+int tu_populate_works(void);
 
 /* The scheduler state of thread @tid of this process ('R', 'S' ...), or 0
  * when it cannot be read. */

@@ -3,7 +3,9 @@
  * A plugin built twice, against libvmmem and against libvmmem-xen: it
  * reports which library its calls reach and what a Xen region gives there.
  */
+#ifndef _GNU_SOURCE	/* config.h may define it already */
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>

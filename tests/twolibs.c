@@ -6,7 +6,9 @@
  * versioned symbols bind to LIBVMMEM_* and LIBVMMEM_XEN_* respectively.
  * Exit 0 on success, 1 on failure.
  */
+#ifndef _GNU_SOURCE	/* config.h may define it already */
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>

@@ -103,7 +103,8 @@ static pid_t backend = -1;
 static uint8_t *g;	/* the client's view of guest memory */
 static int memfd = -1, failures;
 
-static void fail(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2)))
+fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -780,13 +781,14 @@ static void random_messages(unsigned int rounds)
 
 /* ---- the back end process ------------------------------------------------ */
 
-static int count_entries(const char *fmt)
+/* The entries of the back end's /proc/PID/@what ("fd" or "maps"). */
+static int count_entries(const char *what)
 {
 	char path[64];
 	int n = 0;
 
-	snprintf(path, sizeof(path), fmt, (int)backend);
-	if (strstr(fmt, "maps")) {
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)backend, what);
+	if (strstr(what, "maps")) {
 		FILE *f = fopen(path, "r");
 		int c;
 
@@ -813,8 +815,8 @@ static void settle(int *fds, int *maps, int want_fds, int want_maps)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		*fds = count_entries("/proc/%d/fd");
-		*maps = count_entries("/proc/%d/maps");
+		*fds = count_entries("fd");
+		*maps = count_entries("maps");
 		if (*fds == want_fds && *maps == want_maps)
 			return;
 		usleep(50000);
@@ -891,8 +893,8 @@ int main(int argc, char **argv)
 		session_close(&ss);
 	}
 	usleep(300000);	/* the back end cleans up after the front end left */
-	fds0 = count_entries("/proc/%d/fd");
-	maps0 = count_entries("/proc/%d/maps");
+	fds0 = count_entries("fd");
+	maps0 = count_entries("maps");
 	{
 		struct session ss;
 

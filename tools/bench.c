@@ -63,7 +63,11 @@
 #define HARVEST_PAGE 4096ull
 #define HARVEST_PAGES (HARVEST_LEN / HARVEST_PAGE)
 #define MANY_REGIONS 509
+#if UINTPTR_MAX > 0xffffffffu
 #define MANY_REGION_SIZE (2 * GIB)
+#else				/* 509 regions of 2 GiB need a 64-bit host */
+#define MANY_REGION_SIZE (1 * MIB)
+#endif
 
 #define bench_unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -84,7 +88,11 @@
  * what a VMM holds, never can.  Seen here: unmasking alone takes the 4 KiB
  * random read from about 255 to about 340 ns.
  */
-#define PTR_MASK 0x5a5a000000000000ull
+#if UINTPTR_MAX > 0xffffffffu
+#define PTR_MASK ((uintptr_t)0x5a5a000000000000ull)
+#else				/* the top bits of a 32-bit pointer */
+#define PTR_MASK ((uintptr_t)0x5a5a0000u)
+#endif
 
 /* A layout entry: guest address and length. */
 struct range {
@@ -1567,7 +1575,8 @@ static uint64_t w_read_obj_u64_random_iova_live(uint64_t n)
 }
 
 /* vmm_mem_new, 509 anonymous 2 GiB regions (1018 GiB of guest address
- * space, the classic KVM slot count), vmm_mem_unref. */
+ * space, the classic KVM slot count; 1 MiB each on a 32-bit host),
+ * vmm_mem_unref. */
 static uint64_t w_create_509_regions(uint64_t n)
 {
 	struct vmm_mem_region_desc d;

@@ -285,8 +285,9 @@ void vmmem_format_size(char *buf, size_t len, uint64_t size)
 }
 
 /* The library's explanations of refused requests, on stderr. */
-static void log_fn(void *data, int priority, const char *file, int line,
-		   const char *fn, const char *format, va_list args)
+static void __attribute__((format(printf, 6, 0)))
+log_fn(void *data, int priority, const char *file, int line, const char *fn,
+       const char *format, va_list args)
 {
 	char msg[1024];
 	size_t n;

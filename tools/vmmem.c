@@ -14,7 +14,8 @@
 
 #include "vmmem-tool.h"
 
-static void vmmem_verr(const char *fmt, va_list ap)
+static void __attribute__((format(printf, 1, 0)))
+vmmem_verr(const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fputs("vmmem: ", stderr);

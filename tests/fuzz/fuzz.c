@@ -1657,7 +1657,7 @@ static void op_dirty(void)
 	case 2: {
 		uint64_t bm[10], npages, words, p, cnt = 0;
 		unsigned int flags = (m >> 3) & 1;
-		int64_t rc, want;
+		int64_t rc, expect;
 
 		if (m & 16)
 			flags |= 1u << (in_u8() % 32);
@@ -1670,26 +1670,26 @@ static void op_dirty(void)
 		for (i = 0; i < 10; i++)
 			bm[i] = 0xdeadbeefcafef00dull;
 		if (flags & ~1u)
-			want = -EINVAL;
+			expect = -EINVAL;
 		else if (!S.shift)
-			want = -ENOENT;
+			expect = -ENOENT;
 		else if (gpa & ((UINT64_C(1) << S.shift) - 1))
-			want = -EINVAL;
+			expect = -EINVAL;
 		else if (!npages)
-			want = 0;
+			expect = 0;
 		else if (npages > (UINT64_MAX >> S.shift) ||
 			 wraps(gpa, npages << S.shift))
-			want = -EOVERFLOW;
+			expect = -EOVERFLOW;
 		else
-			want = 1;
+			expect = 1;
 		note("get 0x%llx n 0x%llx flags %u -> %lld",
 		     (unsigned long long)gpa, (unsigned long long)npages, flags,
-		     (long long)want);
-		if (want == 1 && npages > 512)
+		     (long long)expect);
+		if (expect == 1 && npages > 512)
 			break;		/* too big for bm[] */
 		rc = vmm_mem_dirty_log_get(S.mem, gpa, npages, bm, flags);
-		if (want < 1) {
-			EQ(rc, want);
+		if (expect < 1) {
+			EQ(rc, expect);
 			for (i = 0; i < 10; i++)
 				EQ(bm[i], 0xdeadbeefcafef00dull);
 			break;
@@ -1932,8 +1932,9 @@ static void op_xf_fill(void)
 /* ---- everything else -------------------------------------------------------- */
 
 static char logline[512];
-static void log_cb(void *data, int prio, const char *file, int line,
-		   const char *fn, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 6, 0)))
+log_cb(void *data, int prio, const char *file, int line, const char *fn,
+       const char *fmt, va_list ap)
 {
 	(void)data; (void)prio; (void)file; (void)line; (void)fn;
 	vsnprintf(logline, sizeof(logline), fmt, ap);

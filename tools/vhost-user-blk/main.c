@@ -31,7 +31,8 @@
 int vub_verbose;
 static volatile sig_atomic_t stop_signal;
 
-static void vub_vlog(const char *fmt, va_list ap)
+static void __attribute__((format(printf, 1, 0)))
+vub_vlog(const char *fmt, va_list ap)
 {
 	fputs("vmmem-vhost-user-blk: ", stderr);
 	vfprintf(stderr, fmt, ap);
