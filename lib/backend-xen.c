@@ -26,6 +26,10 @@ static int xen_priority(xentoollog_level level)
 
 static void xen_vmessage(xentoollog_logger *base, xentoollog_level level,
 			 int errnoval, const char *context, const char *format,
+			 va_list al) __attribute__((format(printf, 5, 0)));
+
+static void xen_vmessage(xentoollog_logger *base, xentoollog_level level,
+			 int errnoval, const char *context, const char *format,
 			 va_list al)
 {
 	struct vmm_xen_logger *l = (struct vmm_xen_logger *)base;
