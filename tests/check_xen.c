@@ -79,6 +79,10 @@ static char lastlog[512];
 
 static void log_fn(void *data, int prio, const char *file, int line,
 		   const char *fn, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+
+static void log_fn(void *data, int prio, const char *file, int line,
+		   const char *fn, const char *fmt, va_list ap)
 {
 	nlog++;
 	vsnprintf(lastlog, sizeof(lastlog), fmt, ap);
