@@ -196,17 +196,20 @@ void vmm_dirty_region_release(struct vmm_region *r)
 			r->ds_next->ds_prev = r->ds_prev;
 		pthread_mutex_unlock(&ds->lock);
 	}
-	/* the region's reference; the list's keeps its bits for a harvest */
-	dirty_put(r->dirty);
+	/* the region's reference; the list's keeps its bits for a harvest.
+	 * The kind is read before the put: once the region's reference is
+	 * gone, a concurrent stop may free the bitmap. */
+	if (r->dirty && r->dirty->kind == VMM_DIRTY_FORWARD) {
+		vmm_region_put(r->dirty->fwd);
+		free(r->dirty);
+	} else {
+		dirty_put(r->dirty);
+	}
 	while (r->dirty_kept) {
 		struct vmm_dirty *d = r->dirty_kept;
 
 		r->dirty_kept = d->kept_next;
 		dirty_put(d);
-	}
-	if (r->dirty && r->dirty->kind == VMM_DIRTY_FORWARD) {
-		vmm_region_put(r->dirty->fwd);
-		free(r->dirty);
 	}
 	r->dirty = NULL;
 	if (r->release)
