@@ -487,16 +487,94 @@ static bool m_held(const struct mregion *r)
 	return false;
 }
 
+/*
+ * The mappings made by the library and by this harness.  The link wraps
+ * mmap(2) and munmap(2) (-Wl,--wrap), so each call of ours passes through
+ * here and whether a region's mapping is still there is known exactly.
+ * Asking the kernel instead (mincore) cannot tell our mapping from one
+ * made later at the same address by the sanitizer runtime, which maps
+ * its own memory behind our back whenever it needs more.
+ */
+#define NVMA 512
+static struct vma {
+	uintptr_t lo, hi;
+} vmas[NVMA];
+static int nvma;
+
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off);
+int __real_munmap(void *addr, size_t len);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off);
+int __wrap_munmap(void *addr, size_t len);
+
+static void vma_forget(uintptr_t lo, uintptr_t hi)
+{
+	int i, n = nvma;
+
+	for (i = 0; i < n; i++) {
+		struct vma *v = &vmas[i];
+
+		if (v->hi <= lo || hi <= v->lo)
+			continue;
+		if (v->lo < lo && hi < v->hi) {	/* a hole in the middle */
+			EXPECT(nvma < NVMA, "too many mappings");
+			vmas[nvma].lo = hi;
+			vmas[nvma++].hi = v->hi;
+			v->hi = lo;
+		} else if (v->lo < lo) {
+			v->hi = lo;
+		} else if (hi < v->hi) {
+			v->lo = hi;
+		} else {
+			v->lo = v->hi = 0;
+		}
+	}
+	for (i = n = 0; i < nvma; i++)
+		if (vmas[i].lo != vmas[i].hi)
+			vmas[n++] = vmas[i];
+	nvma = n;
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off)
+{
+	void *p = __real_mmap(addr, len, prot, flags, fd, off);
+
+	if (p != MAP_FAILED && len) {
+		uintptr_t lo = (uintptr_t)p;
+		uintptr_t hi = lo + ((len + PG - 1) & ~(size_t)(PG - 1));
+
+		vma_forget(lo, hi);	/* MAP_FIXED replaces */
+		EXPECT(nvma < NVMA, "too many mappings");
+		vmas[nvma].lo = lo;
+		vmas[nvma++].hi = hi;
+	}
+	return p;
+}
+
+int __wrap_munmap(void *addr, size_t len)
+{
+	int rc = __real_munmap(addr, len);
+
+	if (rc == 0 && len)
+		vma_forget((uintptr_t)addr, (uintptr_t)addr +
+			   ((len + PG - 1) & ~(size_t)(PG - 1)));
+	return rc;
+}
+
 static bool is_mapped(const void *p)
 {
-	unsigned char v;
+	int i;
 
-	return mincore((void *)p, PG, &v) == 0 || errno != ENOMEM;
+	for (i = 0; i < nvma; i++)
+		if (vmas[i].lo <= (uintptr_t)p && (uintptr_t)p < vmas[i].hi)
+			return true;
+	return false;
 }
 
 /* Every library mapping is there while something holds its region and
- * gone as soon as nothing does.  Run right after a reference is dropped,
- * before anything can map new memory at the same address. */
+ * gone as soon as nothing does.  Run right after a reference is dropped. */
 static void check_released(void)
 {
 	int i;
@@ -685,8 +763,7 @@ static int m_validate(const struct vmm_mem_region_desc *d)
 		return -EOVERFLOW;
 	if (d->huge_page_size && !(d->flags & VMM_MEM_REGION_HUGETLB))
 		return -EINVAL;
-	if (d->fd_offset && d->type != VMM_MEM_REGION_FD &&
-	    d->type < VMM_MEM_REGION_XEN_FOREIGN)
+	if (d->fd_offset && d->type != VMM_MEM_REGION_FD)
 		return -EINVAL;
 	if (d->domid && d->type < VMM_MEM_REGION_XEN_FOREIGN)
 		return -EINVAL;
@@ -2324,5 +2401,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	teardown(size & 1);
 	cur_op = "end";
 	EQ(lowest_free_fd(), fd0);
+	EXPECT(!nvma, "%d mapping(s) left, the first at %p+0x%llx", nvma,
+	       nvma ? (void *)vmas[0].lo : NULL,
+	       nvma ? (unsigned long long)(vmas[0].hi - vmas[0].lo) : 0ull);
 	return 0;
 }

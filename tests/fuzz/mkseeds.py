@@ -317,6 +317,11 @@ SEEDS = {
         op("add_anon", u8(13), u8(0), u8(0), size(PG), rgpa(2), u8(1)),
         op("add_host", u8(13), u8(0), u8(0), size(PG), rgpa(2)),
         op("add_host", u8(14), u8(0), u8(0), size(PG), rgpa(2)),
+        # Xen types: an fd_offset is -EINVAL before the -EOPNOTSUPP of
+        # libvmmem.so; FOREIGN, then GRANT (bit 7), then FOREIGN without.
+        op("add_fd", u8(14), u8(0), u8(0), size(PG), rgpa(2), u8(3)),
+        op("add_fd", u8(0x8e), u8(0), u8(0), size(PG), rgpa(2), u8(3)),
+        op("add_fd", u8(14), u8(0), u8(0), size(PG), rgpa(2), u8(0)),
         op("add_anon", u8(15), u8(0), u8(0), size(PG), rgpa(2), u8(0), u8(1)),
         op("add_anon", u8(15), u8(0), u8(0), size(PG), rgpa(2), u8(1), u8(3)),
         op("add_anon", u8(15), u8(0), u8(0), size(PG), rgpa(2), u8(2)),
