@@ -704,8 +704,7 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 				 void **hva)
 {
 	const struct vmm_table *t;
-	const struct vmm_region *r;
-	ssize_t i;
+	const struct vmm_region *r = NULL;
 	int rc;
 
 	if (!mem || !hva)
@@ -714,28 +713,30 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 		return -EOVERFLOW;
 	vmm_read_lock();
 	t = vmm_table_get(mem);
-	i = vmm_find(t, gpa);
-	if (i < 0) {
-		rc = vmm_fault(t, gpa, 1, 0);
-		goto out;
-	}
-	r = t->slot[i].r;
-	if (!r->hva) {
-		rc = -EOPNOTSUPP;
-		goto out;
-	}
-	if (len && len - 1 > r->last - gpa) {
+	rc = vmm_hva_region(t, gpa, &r);
+	if (rc == 0 && len && len - 1 > r->last - gpa) {
 		ssize_t j;
 
 		rc = vmm_span(t, gpa, len, false, &j) == len ?
 			     -EXDEV : vmm_fault(t, gpa, len, 0);
-		goto out;
 	}
-	*hva = r->hva + (gpa - r->gpa);
-	rc = 0;
-out:
+	if (rc == 0)
+		*hva = r->hva + (gpa - r->gpa);
 	vmm_read_unlock();
 	return rc;
+}
+
+int vmm_hva_region(const struct vmm_table *t, uint64_t gpa,
+		   const struct vmm_region **r)
+{
+	ssize_t i = vmm_find(t, gpa);
+
+	if (i < 0)
+		return vmm_fault(t, gpa, 1, 0);
+	if (!t->slot[i].r->hva)
+		return -EOPNOTSUPP;
+	*r = t->slot[i].r;
+	return 0;
 }
 
 bool vmm_range_readonly(const struct vmm_table *t, ssize_t i, uint64_t gpa,

@@ -108,28 +108,17 @@ VMM_EXPORT int vmm_mem_vua_to_gpa(vmm_mem_t *mem, uint64_t vua, uint64_t *gpa,
 VMM_EXPORT int vmm_mem_gpa_to_hva(vmm_mem_t *mem, uint64_t gpa, uint64_t *len,
 				  void **hva)
 {
-	const struct vmm_table *t;
-	const struct vmm_region *r;
-	ssize_t i;
-	int rc = 0;
+	const struct vmm_region *r = NULL;
+	int rc;
 
 	if (!mem || !len || !hva)
 		return -EINVAL;
 	vmm_read_lock();
-	t = vmm_table_get(mem);
-	i = vmm_find(t, gpa);
-	if (i < 0) {
-		rc = vmm_fault(t, gpa, 1, 0);
-		goto out;
+	rc = vmm_hva_region(vmm_table_get(mem), gpa, &r);
+	if (rc == 0) {
+		*hva = r->hva + (gpa - r->gpa);
+		*len = MIN(*len, r->last - gpa + 1);
 	}
-	r = t->slot[i].r;
-	if (!r->hva) {
-		rc = -EOPNOTSUPP;
-		goto out;
-	}
-	*hva = r->hva + (gpa - r->gpa);
-	*len = MIN(*len, r->last - gpa + 1);
-out:
 	vmm_read_unlock();
 	return rc;
 }
