@@ -476,8 +476,10 @@ START_TEST(ondemand_grant_copy)
 	struct fake_xen_stats s;
 	uint8_t buf[0x3000], back[0x3000];
 	vmm_mem_snapshot_t *snap;
+	vmm_mem_t *view;
 	void *p = (void *)1;
 	struct iovec iov[2];
+	uint64_t len;
 	int fds;
 
 	bind_fake();
@@ -500,6 +502,15 @@ START_TEST(ondemand_grant_copy)
 			  VMM_MEM_REGION_NO_ADVANCE_MAP);
 	ck_assert_uint_eq(info.type, VMM_MEM_REGION_XEN_GRANT);
 	ck_assert_uint_eq(info.domid, DOM);
+	/* no host address to hand out or to translate an IOVA to */
+	len = 8;
+	ck_assert_int_eq(vmm_mem_gpa_to_hva(m, 0x10000, &len, &p), -EOPNOTSUPP);
+	ck_assert_ptr_eq(p, (void *)1);
+	ck_assert_int_eq(vmm_mem_new_iova_view(m, &view), 0);
+	ck_assert_int_eq(vmm_mem_iotlb_update(view, 0x1000, 0x1000, 0x10000,
+					      VMM_MEM_IOTLB_READ), -EOPNOTSUPP);
+	ck_assert_int_eq(vmm_mem_read_exact(view, 0x1000, back, 8), -ENXIO);
+	vmm_mem_unref(view);
 	/* 64 bytes, 8 bytes, 12 KiB across pages, partial read */
 	tu_pattern(buf, sizeof(buf), 4);
 	ck_assert_int_eq(vmm_mem_write_exact(m, 0x10ff0, buf, 64), 0);
