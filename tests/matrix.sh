@@ -9,8 +9,9 @@
 #   tests/matrix.sh arm64   aarch64-linux-gnu cross build (-Werror), the
 #                           Check suites under qemu-aarch64 with 64 KiB pages
 #   tests/matrix.sh i386    i686-linux-gnu cross build (-Werror), the Check
-#                           suites under qemu-i386 (or natively, when the
-#                           kernel runs 32-bit x86 programs)
+#                           suites and tests/tool.sh under qemu-i386 (or
+#                           natively, when the kernel runs 32-bit x86
+#                           programs)
 #   tests/matrix.sh deps    print the Debian packages the legs need
 #
 # Each leg builds in build-LEG/ and fails on any warning, failed check or
@@ -79,10 +80,14 @@ arm64)
 i386)
 	unset QEMU_LD_PREFIX
 	if runs_i386; then
-		cross_leg i386 i686-linux-gnu
+		runner=
 	else
-		cross_leg i386 i686-linux-gnu qemu-i386
+		runner=qemu-i386
 	fi
+	cross_leg i386 i686-linux-gnu $runner
+	# The tool's script tests too: 32-bit sizes and offsets on its
+	# command line.  (Not on the ARM64 leg: they assume 4 KiB pages.)
+	top_builddir=$PWD/build-i386 TOOL_RUNNER=$runner sh tests/tool.sh
 	;;
 deps)
 	echo clang

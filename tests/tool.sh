@@ -19,6 +19,16 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmmem-tool.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
+# A cross build's tool runs under an emulator named by TOOL_RUNNER (for
+# example "qemu-i386"): every call goes through a script that has libtool
+# run the binary behind the wrapper under it.
+if [ -n "${TOOL_RUNNER:-}" ]; then
+	printf '#!/bin/sh\nexec "%s/libtool" --mode=execute %s "%s" "$@"\n' \
+		"$top_builddir" "$TOOL_RUNNER" "$vmmem" >"$tmp/vmmem-run" &&
+		chmod +x "$tmp/vmmem-run" || exit 99
+	vmmem=$tmp/vmmem-run
+fi
+
 failed=0
 passed=0
 
