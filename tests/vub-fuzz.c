@@ -22,6 +22,9 @@
  *  4. a last well-behaved session (this time by SET_MEM_TABLE) still works,
  *     and the back end's open fds and mappings are back to what they were
  *     after the first session: nothing leaked.
+ *  5. the back end runs with --write-journal: after it exits, its journal
+ *     is complete, names the memory regions and holds every range the good
+ *     requests had it write (used ring with avail_event, data, status).
  *
  *   vub-fuzz [BACKEND]   (default $top_builddir/tools/vmmem-vhost-user-blk)
  *
@@ -98,7 +101,7 @@
 #define IMAGE_SECTORS 2048
 
 static const char *tmpdir;
-static char sock_path[256], img_path[256];
+static char sock_path[256], img_path[256], journal_path[256];
 static pid_t backend = -1;
 static uint8_t *g;	/* the client's view of guest memory */
 static int memfd = -1, failures;
@@ -122,6 +125,81 @@ static void die(const char *what)
 	if (backend > 0)
 		kill(backend, SIGKILL);
 	exit(99);
+}
+
+/* ---- the back end's write journal ---------------------------------------- */
+
+#define JOURNAL_MAX 4096
+static struct {
+	uint64_t start, end;
+} jr[JOURNAL_MAX];
+static unsigned int njr;
+
+/* Is every byte of [gpa, gpa + len) inside a journalled range? */
+static bool journalled(uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len;
+	unsigned int i;
+	bool moved = true;
+
+	while (gpa < end && moved) {
+		moved = false;
+		for (i = 0; i < njr; i++)
+			if (jr[i].start <= gpa && gpa < jr[i].end) {
+				gpa = jr[i].end;
+				moved = true;
+			}
+	}
+	return gpa >= end;
+}
+
+static void check_journal(void)
+{
+	static const struct {
+		const char *what;
+		uint64_t gpa, len;
+	} want[] = {
+		{ "used ring and avail_event", USED + 2, 2 + 8 * QSIZE + 2 },
+		{ "read data", DATA, 4096 },
+		{ "spanning read data", SPAN, 8192 },
+		{ "status byte", STATUS, 1 },
+	};
+	char line[256], last[256] = "";
+	unsigned int i, regions = 0, bad = 0;
+	FILE *f = fopen(journal_path, "r");
+
+	if (!f) {
+		fail("no write journal: %s", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b, c, d, e;
+
+		strcpy(last, line);
+		if (line[0] == '#' || !strcmp(line, "end\n"))
+			continue;
+		if (sscanf(line, "r %llx %llx %llx %llu %llu", &a, &b, &c, &d, &e) == 5)
+			regions++;
+		else if (sscanf(line, "w %llx %llx", &a, &b) == 2 && a + b > a) {
+			if (njr < JOURNAL_MAX) {
+				jr[njr].start = a;
+				jr[njr++].end = a + b;
+			}
+		} else
+			bad++;
+	}
+	fclose(f);
+	if (strcmp(last, "end\n") || bad || !regions || njr >= JOURNAL_MAX) {
+		fail("write journal: last line '%.20s', %u bad lines, %u regions, %u ranges",
+		     last, bad, regions, njr);
+		return;
+	}
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!journalled(want[i].gpa, want[i].len))
+			fail("write journal lacks the %s (GPA %#llx, %llu bytes)", want[i].what,
+			     (unsigned long long)want[i].gpa, (unsigned long long)want[i].len);
+	printf("ok: write journal complete: %u regions, %u ranges, the good requests' "
+	       "ring, data and status among them\n", regions, njr);
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -849,6 +927,7 @@ int main(int argc, char **argv)
 		die("mkdtemp");
 	snprintf(sock_path, sizeof(sock_path), "%s/s", tmpdir);
 	snprintf(img_path, sizeof(img_path), "%s/disk.img", tmpdir);
+	snprintf(journal_path, sizeof(journal_path), "%s/journal", tmpdir);
 	img_fd = open(img_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (img_fd < 0)
 		die("image");
@@ -871,10 +950,11 @@ int main(int argc, char **argv)
 		 * back end under a checker; the checker's exit status counts. */
 		if ((e = getenv("VUB_WRAPPER")) && *e)
 			execl("/bin/sh", "sh", "-c", "exec $VUB_WRAPPER \"$@\"", "sh", bin, "-s",
-			      sock_path, "--serial", "fuzz-serial", img_path, (char *)NULL);
+			      sock_path, "--serial", "fuzz-serial", "--write-journal",
+			      journal_path, img_path, (char *)NULL);
 		else
-			execl(bin, bin, "-s", sock_path, "--serial", "fuzz-serial", img_path,
-			      (char *)NULL);
+			execl(bin, bin, "-s", sock_path, "--serial", "fuzz-serial",
+			      "--write-journal", journal_path, img_path, (char *)NULL);
 		perror(bin);
 		_exit(127);
 	}
@@ -928,6 +1008,9 @@ out:
 	if (waitpid(backend, &status, 0) != backend || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
 		fail("back end exit status %#x", status);
+	else
+		check_journal();
+	unlink(journal_path);
 	unlink(img_path);
 	rmdir(tmpdir);
 	printf("%d failures\n", failures);

@@ -76,6 +76,8 @@ static void usage(FILE *f)
 	      "      --once             exit when the first front end leaves\n"
 	      "      --fault-skip-dirty-log  (testing) never mark the front\n"
 	      "                         end's dirty log: migration corrupts RAM\n"
+	      "      --write-journal FILE  (testing) record in the new FILE\n"
+	      "                         every guest range the device may write\n"
 	      "  -v, --verbose          print each message (twice: more)\n"
 	      "  -h, --help\n", f);
 }
@@ -110,6 +112,39 @@ static int listen_on(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+/* --write-journal FILE: a new file (an existing one is left alone),
+ * written through a large buffer. */
+static int journal_open(struct vub_dev *dev, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0 || !(dev->journal = fdopen(fd, "w"))) {
+		vub_err("--write-journal %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setvbuf(dev->journal, NULL, _IOFBF, 1 << 16);
+	fputs("# vmmem-vhost-user-blk write journal\n", dev->journal);
+	return 0;
+}
+
+/* The journal ends with a line "end" only when every line reached the
+ * file: a reader can tell a complete journal from a truncated one. */
+static int journal_close(struct vub_dev *dev)
+{
+	int ret = fflush(dev->journal) == 0 && !ferror(dev->journal) &&
+		  fputs("end\n", dev->journal) >= 0 ? 0 : -1;
+
+	if (fclose(dev->journal) != 0)
+		ret = -1;
+	dev->journal = NULL;
+	if (ret < 0)
+		vub_err("--write-journal %s: %s", dev->opts->write_journal,
+			strerror(errno));
+	return ret;
 }
 
 /* Serve one front end until it goes or a message is malformed. */
@@ -165,6 +200,7 @@ int main(int argc, char **argv)
 		{ "no-mem-slots", no_argument, NULL, 'M' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "fault-skip-dirty-log", no_argument, NULL, 'F' },
+		{ "write-journal", required_argument, NULL, 'J' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -203,6 +239,9 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			o.skip_dirty_log = true;
+			break;
+		case 'J':
+			o.write_journal = optarg;
 			break;
 		case 'v':
 			vub_verbose++;
@@ -253,6 +292,12 @@ int main(int argc, char **argv)
 	if (lfd < 0)
 		return 1;
 	vub_dev_init(&dev, &o, img, (uint64_t)st.st_size / 512);
+	if (o.write_journal && journal_open(&dev, o.write_journal) < 0) {
+		unlink(o.socket_path);
+		close(lfd);
+		close(img);
+		return 1;
+	}
 	vub_log(1, "serving %s (%llu sectors) on %s", o.image_path,
 		(unsigned long long)dev.capacity, o.socket_path);
 	while (!stop_signal) {
@@ -281,5 +326,7 @@ int main(int argc, char **argv)
 	unlink(o.socket_path);
 	close(lfd);
 	close(img);
+	if (dev.journal && journal_close(&dev) < 0)
+		status = 1;
 	return status;
 }

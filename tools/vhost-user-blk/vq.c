@@ -21,11 +21,20 @@
  * device goes on with the next request.  Only a corrupt avail index (more
  * entries than the ring holds) stops the queue, until the front end
  * restarts it.
+ *
+ * --write-journal (a testing aid) records, apart from libvmmem and its
+ * dirty log, every guest range the device may write: a used ring (with
+ * avail_event under EVENT_IDX) when it is mapped, and every
+ * device-writable buffer of every chain walked (data and status byte,
+ * also for a request that then fails).  The migration test checks the
+ * front end's dirty log against it.  With the option off, the journal
+ * calls return at once and nothing else differs.
  */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -62,6 +71,54 @@ struct vub_req {
 	bool status_ok;		/* the last descriptor read is writable and
 				   was kept: its last byte is the status */
 };
+
+/*
+ * The journal: a text file, "w GPA LEN" per range (hexadecimal) and
+ * "r GPA SIZE FD_OFFSET DEV INO" per memory region (hexadecimal, then the
+ * region file's st_dev and st_ino in decimal), in a large stdio buffer.
+ * A range inside one of the last JOURNAL_RECENT ranges written is not
+ * written again: the same buffers and rings come back all the time.
+ */
+#define JOURNAL_RECENT 64
+
+static struct {
+	uint64_t start, end;
+} journal_recent[JOURNAL_RECENT];
+static unsigned int journal_next;
+
+static void journal_write(struct vub_dev *dev, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len;
+	unsigned int i;
+
+	if (!dev->journal || !len)
+		return;
+	if (end < gpa)
+		end = UINT64_MAX;
+	for (i = 0; i < JOURNAL_RECENT; i++)
+		if (journal_recent[i].start <= gpa && end <= journal_recent[i].end)
+			return;
+	fprintf(dev->journal, "w %llx %llx\n", (unsigned long long)gpa,
+		(unsigned long long)(end - gpa));
+	journal_recent[journal_next].start = gpa;
+	journal_recent[journal_next].end = end;
+	journal_next = (journal_next + 1) % JOURNAL_RECENT;
+}
+
+void vub_journal_region(struct vub_dev *dev, uint64_t gpa, uint64_t size,
+			uint64_t fd_offset, int fd)
+{
+	struct stat st;
+
+	if (!dev->journal)
+		return;
+	if (fstat(fd, &st) < 0)
+		st.st_dev = st.st_ino = 0;
+	fprintf(dev->journal, "r %llx %llx %llx %llu %llu\n",
+		(unsigned long long)gpa, (unsigned long long)size,
+		(unsigned long long)fd_offset, (unsigned long long)st.st_dev,
+		(unsigned long long)st.st_ino);
+}
 
 void vub_vq_init(struct vub_vq *vq)
 {
@@ -122,6 +179,10 @@ static int vq_map(struct vub_dev *dev, struct vub_vq *vq)
 		return ret;
 	vq->used_idx = (uint16_t)v;
 	vq->mapped = true;
+	/* idx, the elements and avail_event (the back end never writes the
+	 * used ring's flags) */
+	journal_write(dev, vq->used + 2, 2 + 8 * n +
+		      2 * VUB_HAS(dev->features, VIRTIO_RING_F_EVENT_IDX));
 	return 0;
 }
 
@@ -497,6 +558,7 @@ void vub_vq_process(struct vub_dev *dev, struct vub_vq *vq)
 		while (vq->last_avail != avail_idx) {
 			uint16_t head;
 			uint32_t used = 0;
+			unsigned int i;
 			int walked;
 
 			if (vmm_mem_load_le(dev->mem, vq->avail + 4 +
@@ -508,6 +570,8 @@ void vub_vq_process(struct vub_dev *dev, struct vub_vq *vq)
 			/* A head out of range is returned unused. */
 			if (head < vq->num) {
 				walked = walk_chain(dev, vq, head, &req);
+				for (i = req.nr; i < req.nr + req.nw; i++)
+					journal_write(dev, req.seg[i].gpa, req.seg[i].len);
 				if (walked < 0)
 					vub_log(1, "bad descriptor chain at head %u: %s",
 						head, strerror(-walked));

@@ -298,7 +298,8 @@ static void mem_changed(struct vub_dev *dev)
 		vub_vq_unmap(&dev->vq[i]);
 }
 
-static int add_region(vmm_mem_t *mem, const struct vu_region *r, int fd)
+static int add_region(struct vub_dev *dev, vmm_mem_t *mem,
+		      const struct vu_region *r, int fd)
 {
 	struct vmm_mem_region_desc d;
 	int ret;
@@ -315,6 +316,8 @@ static int add_region(vmm_mem_t *mem, const struct vu_region *r, int fd)
 		vub_err("region GPA 0x%llx size 0x%llx refused: %s",
 			(unsigned long long)r->gpa, (unsigned long long)r->size,
 			strerror(-ret));
+	else
+		vub_journal_region(dev, r->gpa, r->size, r->mmap_offset, fd);
 	return ret;
 }
 
@@ -331,7 +334,7 @@ static int set_mem_table(struct vub_dev *dev, struct vu_msg *m)
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < n; i++) {
-		ret = add_region(mem, &m->p.table.r[i], m->fds[i]);
+		ret = add_region(dev, mem, &m->p.table.r[i], m->fds[i]);
 		if (ret < 0) {
 			vmm_mem_unref(mem);
 			return ret;
@@ -368,7 +371,7 @@ static int add_mem_reg(struct vub_dev *dev, struct vu_msg *m)
 	/* A new region is logged from its first byte if the log is on. */
 	if (!dev->log_attached && (ret = log_attach(dev)) < 0)
 		return ret;
-	ret = add_region(dev->mem, &m->p.reg.r, m->fds[0]);
+	ret = add_region(dev, dev->mem, &m->p.reg.r, m->fds[0]);
 	if (ret < 0)
 		return ret;
 	dev->nregions++;

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <vmmem.h>
 
@@ -39,6 +40,7 @@ struct vub_opts {
 	bool no_mem_slots;	/* do not offer CONFIGURE_MEM_SLOTS */
 	bool once;		/* exit when the first connection ends */
 	bool skip_dirty_log;	/* fault injection: never attach the log */
+	const char *write_journal;	/* testing: --write-journal FILE */
 	int verbose;
 };
 
@@ -82,6 +84,8 @@ struct vub_dev {
 	/* counted for -v: requests, failed ones, data segments that span
 	 * two memory regions */
 	uint64_t n_req, n_failed, n_span;
+	/* --write-journal: every guest range the device may write, or NULL */
+	FILE *journal;
 	struct vub_vq vq[VUB_MAX_QUEUES];
 };
 
@@ -107,6 +111,10 @@ void vub_vq_stop(struct vub_vq *vq);
 void vub_vq_unmap(struct vub_vq *vq);
 /* Serve everything available on queue @vq. */
 void vub_vq_process(struct vub_dev *dev, struct vub_vq *vq);
+/* --write-journal: note a memory region (GPA, size, offset in @fd), so
+ * that the reader can tell which file a journalled GPA is in. */
+void vub_journal_region(struct vub_dev *dev, uint64_t gpa, uint64_t size,
+			uint64_t fd_offset, int fd);
 
 /* virtio feature bits */
 #define VIRTIO_BLK_F_SIZE_MAX 1
