@@ -127,7 +127,8 @@ page_bytes() {
 	BEGIN {
 		while ((getline l < j) > 0) {
 			split(l, a, " ")
-			if (a[1] == f && a[3] > off && a[2] < off + 4096) {
+			if (a[1] == f && a[3] > off && a[2] < off + 4096 && !((a[2], a[3]) in dup)) {
+				dup[a[2], a[3]] = 1
 				n++
 				s[n] = (a[2] > off ? a[2] : off) - off
 				e[n] = (a[3] < off + 4096 ? a[3] : off + 4096) - off
@@ -173,11 +174,13 @@ classify() {
 		read -r _ _ nin _ <"$1.page"
 		if [ "$nin" -gt 0 ]; then
 			echo "$f $p" >>"$1.mine"
+			[ "$(wc -l <"$1.mine")" -le 2 ] || continue
 		else
 			echo "$f $p" >>"$1.qemu"
 			echo "$f $p" >>"$1.shared"
 		fi
-		echo "$1: journalled page $(cut -d' ' -f1,2 "$1.page"): $(cut -d' ' -f5- "$1.page") ($(cut -d' ' -f3 "$1.page") of them inside)"
+		# every shared page, the first two of the back end's
+		echo "$1: $f page $p, which the back end wrote to: $(cut -d' ' -f5- "$1.page"); $nin of the differing bytes are its own"
 	done <"$1.touched"
 	sort -k1,1 -k2,2n -o "$1.qemu" "$1.qemu"
 	n_diff=$(wc -l <"$1.diff")
