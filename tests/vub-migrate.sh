@@ -254,8 +254,8 @@ migrate_once() {
 	done
 }
 
-# 1. The real run.  Each attempt's differences are classified; one in the
-# journal fails the test at once.  An attempt whose differences are all
+# 1. The real run.  Each attempt's differences are classified; a differing
+# byte the back end wrote fails the test at once.  An attempt whose differences are all
 # QEMU's own passes the comparison, but its destination is not continued:
 # the next attempt is.
 : "${VUB_MIGRATE_TRIES:=4}"
@@ -269,6 +269,7 @@ while [ $try -le "$VUB_MIGRATE_TRIES" ] && [ -z "$identical" ]; do
 	classify good || break
 	if [ "$n_mine" -gt 0 ]; then
 		fail "attempt $try: $n_mine differing pages have bytes the back end wrote (in its write journal) and did not log: $(page_ranges <good.mine)"
+		monitor good-d quit >/dev/null
 		break
 	fi
 	if [ "$n_diff" = 0 ]; then
@@ -276,7 +277,7 @@ while [ $try -le "$VUB_MIGRATE_TRIES" ] && [ -z "$identical" ]; do
 		ok "attempt $try: guest RAM identical after migration (2 x $ram_mb MiB compared)"
 	else
 		ok "attempt $try: $n_qemu differing pages excluded as QEMU's own: the back end's write journal never touched $((n_qemu - n_shared)) of them, and in the other $n_shared no differing byte is one it wrote: $(page_ranges <good.qemu)"
-		echo "attempt $try: the destination's RAM lacks QEMU's own losses; migrating again for the continuation"
+		echo "attempt $try: the destination's RAM misses the pages QEMU lost; migrating again for the continuation"
 		monitor good-d quit >/dev/null
 		wait "$dpid"
 		wait "$bpid"
