@@ -1626,8 +1626,12 @@ static void op_map(void)
 
 	if (m & 16)
 		flags |= 1u << (in_u8() % 8);
-	if (mp->m)
-		do_unmap(mp, in_u64() % (len + 2));
+	if (mp->m) {
+		uint64_t w = in_u64();
+
+		/* len + 2 is 0 for the longest lengths */
+		do_unmap(mp, len + 2 ? w % (len + 2) : w);
+	}
 	if (!len || !flags || (flags & ~3u))
 		want = -EINVAL;
 	else if (wraps(gpa, len))

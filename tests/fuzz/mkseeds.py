@@ -247,6 +247,9 @@ SEEDS = {
         dirty_get(0, 8), map_(1, 3 * PG, 2 * PG, 1), map_(2, 3 * PG, 2 * PG),
         remove_live(1), map_write(1), read(PG, 100), unmap(1, 0),
         map_(3, 0, 2 * PG), remove_live(0), map_write(3), unmap(3, 5 * PG),
+        # a slot in use remapped with the length 2^64 - 2
+        map_(0, 4 * PG, PG, 1),
+        op("map", u8(0 | 1 << 2), gpa(4 * PG), u8(6) + u16(1), u64(12345)),
     ]),
     "fd-transfer": b"".join([
         add_anon(0, 4 * PG), add_anon(4, 4 * PG), add_anon(8, PG, RO),
