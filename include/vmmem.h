@@ -714,8 +714,9 @@ VMM_MEM_EXPORT int vmm_mem_store_le(vmm_mem_t *mem, uint64_t gpa,
  * snapshot is held.
  *
  * Writes through a snapshot are dirty-logged like writes through the
- * handle, while logging is on (a region no longer in the memory is not
- * harvested).  A snapshot may outlive its handle.  Snapshots are immutable:
+ * handle, while logging is on, also to a region no longer in the memory:
+ * the log belongs to guest pages, and a harvest reports them (see
+ * vmm_mem_dirty_log_start()).  A snapshot may outlive its handle.  Snapshots are immutable:
  * any number of threads may use one at the same time; its reference count
  * is atomic.
  */
