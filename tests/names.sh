@@ -112,5 +112,14 @@ done
 for f in libvmmem.7 vmmem.1 vmmem-vhost-user-blk.1; do
 	[ -f "$top_srcdir/man/$f" ] || { echo "names: no manual page man/$f"; fail=1; }
 done
+# Every page's title line names this release (the .so alias pages have none).
+version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h")
+for f in "$top_srcdir"/man/*.[1-9]; do
+	th=$(grep -m1 '^\.TH ' "$f") || continue
+	case $th in
+	*"\"libvmmem $version\""*) ;;
+	*) echo "names: $(basename "$f") is titled for another release: $th"; fail=1 ;;
+	esac
+done
 [ $fail = 0 ] && echo "names: $(basename "$so"): $n exported functions, $(wc -l <"$tmp/inline") inline helpers: header, version script, manual pages and Debian symbols file agree"
 exit $fail
