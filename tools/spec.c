@@ -243,6 +243,10 @@ int vmmem_parse_region(const char *spec, struct vmmem_region *r)
 			       "offset= 0x%" PRIx64
 			       " is not a multiple of the page size (%ld)",
 			       r->offset, page);
+	/* Xen maps 4 KiB pages, whatever the host's page size. */
+	if (!ret && r->xen_type && ((r->gpa | r->size) & 0xfff))
+		ret = spec_err(spec, "a Xen region's GPA and SIZE must be "
+			       "multiples of 4 KiB");
 	if (ret)
 		vmmem_region_free(r);
 	return ret;

@@ -101,7 +101,11 @@ static void usage(FILE *out)
 
 static void version(void)
 {
+#ifdef VMMEM_TOOL_XEN
+	printf("vmmem-xen (libvmmem-xen) %s\n", vmm_mem_version_string());
+#else
 	printf("vmmem (libvmmem) %s\n", vmm_mem_version_string());
+#endif
 	printf("built with libvmmem %d.%d.%d headers\n", VMM_MEM_VERSION_MAJOR,
 	       VMM_MEM_VERSION_MINOR, VMM_MEM_VERSION_MICRO);
 }
