@@ -78,7 +78,8 @@ static void usage(FILE *f)
 	      "                         end's dirty log: migration corrupts RAM\n"
 	      "      --write-journal FILE  (testing) record in the new FILE\n"
 	      "                         every guest range the device may write\n"
-	      "  -v, --verbose          print each message (twice: more)\n"
+	      "  -v, --verbose          report connections and request counts;\n"
+	      "                         twice: also every protocol message\n"
 	      "  -h, --help\n", f);
 }
 

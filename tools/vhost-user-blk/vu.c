@@ -742,6 +742,12 @@ int vub_handle_message(struct vub_dev *dev)
 	int ret;
 
 	ret = recv_msg(dev, &m);
+	if (ret == -EPROTO) {
+		vub_err("malformed message header (request %u, flags 0x%x, "
+			"%u bytes), closing the connection", m.hdr.request,
+			m.hdr.flags, m.hdr.size);
+		goto out;
+	}
 	if (ret < 0)
 		goto out;
 	need_reply = (m.hdr.flags & VHOST_USER_NEED_REPLY) &&
