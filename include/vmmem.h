@@ -554,7 +554,10 @@ VMM_MEM_EXPORT int vmm_mem_gpa_to_hva(vmm_mem_t *mem, uint64_t gpa,
  * x < its size; regions created without a VUA (0) never match.
  * @len: NULL, or in the bytes wanted and out that many or fewer, clamped
  * at the end of the region's VUA range (the next VUA region need not be
- * adjacent in GPA).
+ * adjacent in GPA).  Should VUA ranges overlap, the region with the
+ * highest VUA at or below @vua answers (-EFAULT when its range ends before
+ * @vua; of two regions with that same VUA, either); a region whose VUA
+ * range would pass 2^64 - 1 never matches.
  * Returns 0 with *@gpa set; -EFAULT (no region's VUA range holds @vua),
  * -EOPNOTSUPP (@mem is an IOVA view), -EINVAL (@mem or @gpa NULL).
  * O(log n): each region table carries an index of its regions by VUA.
@@ -937,7 +940,8 @@ VMM_MEM_EXPORT ssize_t vmm_mem_get_slices(vmm_mem_t *mem, uint64_t gpa,
  * (the translation loop of a vhost-user back end: map what is there, then
  * decide).  vmm_mem_get_slices() keeps its all-or-nothing contract.
  * @iov: receives up to @iovcnt (> 0) entries, in GPA order, one per region.
- * @done: receives the bytes the filled entries cover (0 on failure).
+ * @done: receives the bytes the filled entries cover (0 on failure, but
+ * untouched on -EINVAL).
  * Returns the number of entries filled (0 when @len is 0), -EFAULT (@gpa
  * itself unbacked; -ENXIO on an IOVA view), -EOPNOTSUPP (the region at @gpa
  * is not mapped in advance), -EOVERFLOW, -EINVAL (@mem, @iov or @done NULL,
@@ -1233,8 +1237,9 @@ VMM_MEM_EXPORT int vmm_mem_new_iova_view(vmm_mem_t *parent, vmm_mem_t **out);
  * (what is left of an entry it overlaps stays).  A write permission over a
  * read-only region translates to a read-only entry.
  * Returns 0; -EINVAL (@view NULL or not a view, @size 0, no permission or
- * an unknown flag), -EOVERFLOW (@iova + @size or the target range passes
- * 2^64 - 1), -EFAULT (part of the target is not backed, or a VUA no region
+ * an unknown flag), -EOVERFLOW (@iova + @size or @target + @size above
+ * 2^64 - 1: an entry never holds the last IOVA, nor a target the last
+ * address, unlike vmm_mem_iotlb_invalidate()'s range), -EFAULT (part of the target is not backed, or a VUA no region
  * has), -EOPNOTSUPP (the target region is not mapped in advance), -ENOMEM.
  * On failure the IOTLB is unchanged.  Serialises with other updates of the
  * view; accesses run concurrently.  Waits for an RCU grace period when it
@@ -1265,7 +1270,9 @@ VMM_MEM_EXPORT int vmm_mem_iotlb_invalidate(vmm_mem_t *view, uint64_t iova,
  * get_slice(s), get_slices_prefix, get_host_address and gpa_to_hva), what a
  * back end puts in VHOST_IOTLB_MISS.  Snapshots of the view report here
  * too.  Returns 1 with *@iova and *@perm set and the record cleared, 0 when
- * this thread has no miss of @view recorded (either pointer may be NULL),
+ * this thread has no miss of @view recorded (either pointer may be NULL;
+ * a view made after another was dropped, even at its address, starts
+ * with none),
  * -EINVAL (@view NULL or not a view).  The record is per thread, so no
  * locking is needed and concurrent misses of other threads do not mix.
  */

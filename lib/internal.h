@@ -227,8 +227,10 @@ struct vmm_table {
 	uint32_t *bucket;	/* nb + 1 entries (n > VMM_TABLE_PAD) */
 	struct vmm_vua_ent *vua;	/* nvua entries by ascending VUA */
 	size_t nvua;
-	const void *view;	/* an IOVA view's table: the view (identity
-				   only, never dereferenced through it) */
+	uint64_t view;		/* an IOVA view's table: the view's number
+				   (vmm_view.id, never reused, so that a
+				   view made where a dropped one was is
+				   another view); 0 otherwise */
 };
 
 /* The VUA index of a table (vua.c): regions with a VUA, by VUA. */
@@ -594,6 +596,7 @@ void vmm_shared_detach_final(struct vmm_mem *mem);
  * forwarding its dirty marks to the guest region it translates to. */
 struct vmm_view {
 	struct vmm_mem *parent;		/* holds a reference */
+	uint64_t id;			/* its tables' number (never 0) */
 };
 void vmm_view_free(struct vmm_mem *mem);
 

@@ -28,7 +28,7 @@
 
 /* The calling thread's last miss. */
 static __thread struct {
-	const void *view;
+	uint64_t view;			/* the view's number, 0: none */
 	uint64_t iova;
 	unsigned int perm;
 } last_miss __attribute__((tls_model("initial-exec")));
@@ -46,6 +46,9 @@ int vmm_fault(const struct vmm_table *t, uint64_t addr, uint64_t len,
 	last_miss.perm = perm;
 	return -ENXIO;
 }
+
+/* The views made so far: each view's number. */
+static uint64_t view_ids;
 
 /* An entry [iova, iova + size) translating to @to at @gpa (an IOVA region
  * whose host bytes are @to's), with one reference. */
@@ -167,7 +170,7 @@ static int iotlb_rebuild(struct vmm_mem *view, uint64_t iova, uint64_t size,
 		noread += list[i]->noread;
 	}
 	vmm_table_index(t);
-	t->view = view;
+	t->view = view->view->id;
 	t->noread = (unsigned int)noread;
 	if (dropped)
 		vmm_table_replace(view, t);
@@ -204,10 +207,12 @@ VMM_EXPORT int vmm_mem_new_iova_view(vmm_mem_t *parent, vmm_mem_t **out)
 		return -ENOMEM;
 	}
 	v->view->parent = vmm_mem_ref(parent);
+	/* the miss record names a view by number: an address can come back */
+	v->view->id = __atomic_add_fetch(&view_ids, 1, __ATOMIC_RELAXED);
 	/* its writes are logged in the guest memory's state */
 	vmm_dstate_put(v->ds);
 	v->ds = NULL;
-	v->table->view = v;
+	v->table->view = v->view->id;
 	v->log_fn = __atomic_load_n(&parent->log_fn, __ATOMIC_ACQUIRE);
 	v->log_data = __atomic_load_n(&parent->log_data, __ATOMIC_ACQUIRE);
 	v->log_priority = __atomic_load_n(&parent->log_priority,
@@ -324,12 +329,12 @@ VMM_EXPORT int vmm_mem_iotlb_last_miss(vmm_mem_t *view, uint64_t *iova,
 {
 	if (!is_view(view))
 		return -EINVAL;
-	if (last_miss.view != view)
+	if (last_miss.view != view->view->id)
 		return 0;
 	if (iova)
 		*iova = last_miss.iova;
 	if (perm)
 		*perm = last_miss.perm;
-	last_miss.view = NULL;
+	last_miss.view = 0;
 	return 1;
 }
