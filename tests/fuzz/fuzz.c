@@ -9,8 +9,12 @@
  * kept here: the regions (GPA, size, type, read-only), the bytes behind them
  * (anonymous buffers, memfd contents shared by every region and host
  * mapping of the same file, copy-on-write pages of private file regions),
- * snapshots and scatter-gather mappings with the regions they hold, and the
- * dirty bits of each region while logging is on.  A difference, a leaked
+ * snapshots and scatter-gather mappings with the regions they hold, the
+ * dirty bits of each region while logging is on, the shared dirty log a
+ * front end hands over (a file of its own, or a buffer) with its overflow
+ * count, and an IOVA view: its translations (regions in IOVA space whose
+ * bytes are those of the guest regions they hold, with their permissions)
+ * and the thread's last miss.  A difference, a leaked
  * file descriptor or a mapping that outlives its last user aborts with a
  * message; ASan and UBSan catch the rest.
  *
@@ -41,6 +45,8 @@
 #define POOL 40			/* regions created per input, at most */
 #define MAX_LIVE 12		/* regions in the memory at once */
 #define MAX_RPAGES 16		/* largest region, in pages */
+#define MAX_ENT 32		/* regions of an IOVA view at once */
+#define NENT 256		/* IOVA view regions made per input */
 #define NMEMFD 2
 #define MEMFD_PAGES 32
 #define MEMFD_SIZE ((uint64_t)MEMFD_PAGES * PG)
@@ -140,11 +146,16 @@ struct mregion {
 	bool logged;		/* has a dirty bitmap of this logging period */
 	uint64_t dirty;		/* bit k: page (gpa >> shift) + k */
 	uint64_t vua;
+	/* an IOVA view's region: its bytes are those of @fwd from offset
+	 * @fwd_off on; @noread for a write-only translation */
+	struct mregion *fwd;
+	uint64_t fwd_off;
+	bool noread;
 };
 
 struct mtable {
 	int n;
-	struct mregion *r[MAX_LIVE];
+	struct mregion *r[MAX_ENT];
 };
 
 struct msnap {
@@ -184,7 +195,25 @@ static struct {
 	struct hostmap host[POOL];
 	int nhost;
 	unsigned int shift;	/* dirty log page shift, 0 = off */
+	/* the IOVA view: its handle and table, the regions made for it and
+	 * this thread's last miss on it */
+	vmm_mem_t *view;
+	struct mtable vt;
+	struct mregion ent[NENT];
+	int nent;
+	bool miss;
+	uint64_t miss_iova;
+	unsigned int miss_perm;
+	/* the shared dirty log: a file of the front end's or a buffer of
+	 * ours (@sh_buf), and the model of both */
+	int sh_fd;
+	bool sh_on, sh_buf;
+	uint64_t sh_off, sh_size, sh_ovf;
 } S;
+
+#define SH_FILE 8192		/* the front end's log file */
+#define SH_BUF 64		/* the log buffer of ours */
+static uint8_t sh_file[SH_FILE], sh_mem[SH_BUF], sh_mem_model[SH_BUF];
 
 static uint8_t buf[BUF_MAX + 64], buf2[BUF_MAX + 64];
 
@@ -233,10 +262,12 @@ static bool wraps(uint64_t gpa, uint64_t len)
 	return len && gpa + (len - 1) < gpa;
 }
 
-/* vmm_span(): bytes backed contiguously from gpa (writable ones only when
- * @w), at most len. */
+/* vmm_span(): bytes backed contiguously from gpa, at most len; with @stop
+ * SPAN_WRITE writable ones only, SPAN_READ readable ones only. */
+#define SPAN_WRITE 1
+#define SPAN_READ 2
 static uint64_t m_span(const struct mtable *t, uint64_t gpa, uint64_t len,
-		       bool w)
+		       int stop)
 {
 	int i = m_find(t, gpa);
 	uint64_t done = 0, cur = gpa;
@@ -247,7 +278,8 @@ static uint64_t m_span(const struct mtable *t, uint64_t gpa, uint64_t len,
 		const struct mregion *r = t->r[i];
 		uint64_t cap;
 
-		if (w && (r->flags & VMM_MEM_REGION_READONLY))
+		if (stop == SPAN_WRITE ? (r->flags & VMM_MEM_REGION_READONLY)
+				       : stop == SPAN_READ && r->noread)
 			break;
 		cap = last_of(r) - cur + 1;
 		if (cap >= len - done)
@@ -261,19 +293,20 @@ static uint64_t m_span(const struct mtable *t, uint64_t gpa, uint64_t len,
 	return done;
 }
 
-/* The exact calls' check: 0, -EFAULT (any byte unbacked) or -EACCES. */
+/* The exact calls' check: 0, -EFAULT (any byte unbacked) or -EACCES (a
+ * read-only region for a write, a write-only one for a read). */
 static int m_range_check(const struct mtable *t, uint64_t gpa, uint64_t len,
 			 bool w)
 {
 	int i;
 
-	if (m_span(t, gpa, len, false) != len)
+	if (m_span(t, gpa, len, 0) != len)
 		return -EFAULT;
-	if (w)
-		for (i = m_find(t, gpa); i < t->n && t->r[i]->gpa <= gpa + (len - 1);
-		     i++)
-			if (t->r[i]->flags & VMM_MEM_REGION_READONLY)
-				return -EACCES;
+	for (i = m_find(t, gpa); i < t->n && t->r[i]->gpa <= gpa + (len - 1);
+	     i++)
+		if (w ? (t->r[i]->flags & VMM_MEM_REGION_READONLY)
+		      : t->r[i]->noread)
+			return -EACCES;
 	return 0;
 }
 
@@ -283,7 +316,14 @@ static int m_range_check(const struct mtable *t, uint64_t gpa, uint64_t len,
 static uint8_t *m_chunk(struct mregion *r, uint64_t off, bool w, uint64_t *n)
 {
 	uint64_t pg = off / PG;
+	uint8_t *p;
 
+	if (r->fwd) {
+		p = m_chunk(r->fwd, r->fwd_off + off, w, n);
+		if (*n > r->size - off)
+			*n = r->size - off;
+		return p;
+	}
 	*n = r->size - off;
 	if (r->memfd < 0)
 		return &r->own[off];
@@ -360,10 +400,31 @@ static int dset_pos(uint64_t page)
 	return lo;
 }
 
+/* The shared log: bit (p % 8) of byte p / 8 for 4 KiB page p, absolute;
+ * a mark reaching past the log's end counts once. */
+static void m_shared_mark(uint64_t gpa, uint64_t len)
+{
+	uint64_t p, last = (gpa + (len - 1)) / PG, npages = S.sh_size * 8;
+	uint8_t *log = S.sh_buf ? sh_mem_model : sh_file + S.sh_off;
+
+	if (!S.sh_on)
+		return;
+	if (last >= npages)
+		S.sh_ovf++;
+	for (p = gpa / PG; p <= last && p < npages; p++)
+		log[p / 8] |= (uint8_t)(1u << (p % 8));
+}
+
 static void m_mark(struct mregion *r, uint64_t gpa, uint64_t len)
 {
 	uint64_t p, first, last;
 
+	if (r->fwd && len) {	/* a view's write: the guest page */
+		m_mark(r->fwd, gpa - r->gpa + r->fwd_off + r->fwd->gpa, len);
+		return;
+	}
+	if (len)
+		m_shared_mark(gpa, len);
 	if (!S.shift || !len || (!DIRTY_BY_GPA && !r->logged))
 		return;
 	first = r->gpa >> S.shift;
@@ -469,13 +530,17 @@ static void rebuild_live(void)
 	S.gen++;
 }
 
-/* Is @r still reachable: in the memory, a snapshot or a mapping? */
+/* Is @r still reachable: in the memory, a snapshot, a mapping or an IOVA
+ * view's translation? */
 static bool m_held(const struct mregion *r)
 {
 	int i, j;
 
 	if (r->live)
 		return true;
+	for (i = 0; S.view && i < S.vt.n; i++)
+		if (S.vt.r[i]->fwd == r)
+			return true;
 	for (i = 0; i < NSNAP; i++)
 		for (j = 0; S.snap[i].s && j < S.snap[i].t.n; j++)
 			if (S.snap[i].t.r[j] == r)
@@ -1097,10 +1162,30 @@ static void op_write(void)
 	m_rw(&S.live, gpa, buf, n, true, true);
 }
 
-/* The exact calls on the handle (@snap NULL) or on a snapshot. */
-static void exact(struct msnap *sn, bool w)
+/* The table behind handle @mem: the guest memory's or the IOVA view's. */
+static const struct mtable *m_table(vmm_mem_t *mem)
 {
-	const struct mtable *t = sn ? &sn->t : &S.live;
+	return mem && mem == S.view ? &S.vt : &S.live;
+}
+
+/* The model's -EFAULT through handle @mem: an IOVA view says -ENXIO and
+ * records the first untranslated IOVA of [gpa, gpa + len) and @perm as
+ * this thread's miss. */
+static int m_fault(vmm_mem_t *mem, int err, uint64_t gpa, uint64_t len,
+		   unsigned int perm)
+{
+	if (err != -EFAULT || !mem || mem != S.view)
+		return err;
+	S.miss = true;
+	S.miss_iova = len ? gpa + m_span(&S.vt, gpa, len, 0) : gpa;
+	S.miss_perm = perm;
+	return -ENXIO;
+}
+
+/* The exact calls on handle @mem or on snapshot @sn. */
+static void exact_on(vmm_mem_t *mem, struct msnap *sn, bool w)
+{
+	const struct mtable *t = sn ? &sn->t : m_table(mem);
 	uint64_t gpa = pick_gpa(), len = pick_len();
 	uint32_t seed = in_u32();
 	int rc, want;
@@ -1110,17 +1195,18 @@ static void exact(struct msnap *sn, bool w)
 	else if (wraps(gpa, len))
 		want = -EOVERFLOW;
 	else
-		want = m_range_check(t, gpa, len, w);
+		want = m_fault(mem, m_range_check(t, gpa, len, w), gpa, len,
+			       w ? VMM_MEM_IOTLB_WRITE : VMM_MEM_IOTLB_READ);
 	note("%s 0x%llx+0x%llx -> %d", w ? "write" : "read",
 	     (unsigned long long)gpa, (unsigned long long)len, want);
 	if (w) {
 		pattern(buf, (size_t)len, seed);
 		rc = sn ? vmm_mem_snapshot_write_exact(sn->s, gpa, buf, (size_t)len)
-			: vmm_mem_write_exact(S.mem, gpa, buf, (size_t)len);
+			: vmm_mem_write_exact(mem, gpa, buf, (size_t)len);
 	} else {
 		memset(buf, 0xa5, (size_t)len);
 		rc = sn ? vmm_mem_snapshot_read_exact(sn->s, gpa, buf, (size_t)len)
-			: vmm_mem_read_exact(S.mem, gpa, buf, (size_t)len);
+			: vmm_mem_read_exact(mem, gpa, buf, (size_t)len);
 	}
 	EQ(rc, want);
 	if (want) {
@@ -1138,8 +1224,8 @@ static void exact(struct msnap *sn, bool w)
 	}
 }
 
-static void op_read_exact(void) { exact(NULL, false); }
-static void op_write_exact(void) { exact(NULL, true); }
+static void op_read_exact(void) { exact_on(S.mem, NULL, false); }
+static void op_write_exact(void) { exact_on(S.mem, NULL, true); }
 
 static void op_fill(void)
 {
@@ -1200,6 +1286,8 @@ static int m_atomic(const struct mtable *t, uint64_t gpa, unsigned int size,
 	r = t->r[i];
 	if (size - 1 > last_of(r) - gpa)
 		return -EINVAL;
+	if (!store && r->noread)
+		return -EACCES;
 	if (((uintptr_t)r->hva + (gpa - r->gpa)) & (size - 1))
 		return -EINVAL;
 	if (store && (r->flags & VMM_MEM_REGION_READONLY))
@@ -1212,9 +1300,10 @@ static bool good_size(unsigned int s)
 	return s == 1 || s == 2 || s == 4 || s == 8;
 }
 
-static void atomic(struct msnap *sn, bool store)
+/* load/store (@le: load_le/store_le) on handle @mem or snapshot @sn. */
+static void atomic_on(vmm_mem_t *mem, struct msnap *sn, bool store, bool le)
 {
-	const struct mtable *t = sn ? &sn->t : &S.live;
+	const struct mtable *t = sn ? &sn->t : m_table(mem);
 	uint8_t m = in_u8();
 	unsigned int size = (m & 8) ? m % 11 : 1u << (m & 3);
 	int order = orders[(m >> 4) & 7];
@@ -1228,18 +1317,20 @@ static void atomic(struct msnap *sn, bool store)
 		if (!(m & 128) && size < 8)
 			val &= (UINT64_C(1) << (size * 8)) - 1;
 	}
-	if (!good_size(size) ||
+	if (!good_size(size) || (le && size == 1) ||
 	    (order != 0 && order != 5 && order != (store ? 3 : 2)))
 		want = -EINVAL;
 	else if (store && size < 8 && (val >> (size * 8)))
 		want = -ERANGE;
 	else
-		want = m_atomic(t, gpa, size, store);
-	note("%s size %u order %d 0x%llx -> %d", store ? "store" : "load",
-	     size, order, (unsigned long long)gpa, want);
+		want = m_fault(mem, m_atomic(t, gpa, size, store), gpa, size,
+			       store ? VMM_MEM_IOTLB_WRITE : VMM_MEM_IOTLB_READ);
+	note("%s%s size %u order %d 0x%llx -> %d", store ? "store" : "load",
+	     le ? "_le" : "", size, order, (unsigned long long)gpa, want);
 	if (store) {
 		rc = sn ? vmm_mem_snapshot_store(sn->s, gpa, size, val, order)
-			: vmm_mem_store(S.mem, gpa, size, val, order);
+			: le ? vmm_mem_store_le(mem, gpa, size, val, order)
+			: vmm_mem_store(mem, gpa, size, val, order);
 		EQ(rc, want);
 		if (!rc) {
 			memcpy(buf, &val, size);	/* little-endian host */
@@ -1248,7 +1339,8 @@ static void atomic(struct msnap *sn, bool store)
 	} else {
 		v = 0x5a5a5a5a5a5a5a5aull;
 		rc = sn ? vmm_mem_snapshot_load(sn->s, gpa, size, &v, order)
-			: vmm_mem_load(S.mem, gpa, size, &v, order);
+			: le ? vmm_mem_load_le(mem, gpa, size, &v, order)
+			: vmm_mem_load(mem, gpa, size, &v, order);
 		EQ(rc, want);
 		if (rc) {
 			EQ(v, 0x5a5a5a5a5a5a5a5aull);
@@ -1260,8 +1352,8 @@ static void atomic(struct msnap *sn, bool store)
 	}
 }
 
-static void op_load(void) { atomic(NULL, false); }
-static void op_store(void) { atomic(NULL, true); }
+static void op_load(void) { atomic_on(S.mem, NULL, false, false); }
+static void op_store(void) { atomic_on(S.mem, NULL, true, false); }
 
 /* The inline helpers of the header: vmm_mem_read_u8 ... write_be64. */
 static void op_scalar(void)
@@ -1573,10 +1665,10 @@ static void op_snap_access(void)
 	if (!sn)
 		return;
 	switch (m % 6) {
-	case 0: exact(sn, false); break;
-	case 1: exact(sn, true); break;
-	case 2: atomic(sn, false); break;
-	case 3: atomic(sn, true); break;
+	case 0: exact_on(NULL, sn, false); break;
+	case 1: exact_on(NULL, sn, true); break;
+	case 2: atomic_on(NULL, sn, false, false); break;
+	case 3: atomic_on(NULL, sn, true, false); break;
 	case 4:
 		gpa = pick_gpa();
 		i = m_find(&sn->t, gpa);
@@ -1699,6 +1791,31 @@ static void op_map_use(void)
 
 /* ---- dirty log -------------------------------------------------------------- */
 
+/* vmm_mem_dirty_log_mark() through handle @mem: every region's part of the
+ * range, unbacked parts ignored; a view's marks go to the guest pages. */
+static void mark_on(vmm_mem_t *mem)
+{
+	const struct mtable *t = m_table(mem);
+	uint64_t len = pick_glen(), gpa = pick_gpa(), end;
+	int i;
+
+	note("mark 0x%llx+0x%llx", (unsigned long long)gpa,
+	     (unsigned long long)len);
+	EQ(vmm_mem_dirty_log_mark(mem, gpa, len),
+	   wraps(gpa, len) ? -EOVERFLOW : 0);
+	if (!len || wraps(gpa, len))
+		return;
+	end = gpa + (len - 1);
+	for (i = 0; i < t->n; i++) {
+		struct mregion *r = t->r[i];
+		uint64_t a = gpa > r->gpa ? gpa : r->gpa;
+		uint64_t b = end < last_of(r) ? end : last_of(r);
+
+		if (a <= b)
+			m_mark(r, a, b - a + 1);
+	}
+}
+
 static void op_dirty(void)
 {
 	static const uint64_t sizes[] = {
@@ -1804,27 +1921,9 @@ static void op_dirty(void)
 			want = i < 0 ? -EFAULT : m_dirty(gpa >> S.shift);
 		EQ(vmm_mem_dirty_log_test(S.mem, gpa), want);
 		break;
-	case 4: {
-		uint64_t len = pick_glen(), end;
-
-		gpa = pick_gpa();
-		note("mark 0x%llx+0x%llx", (unsigned long long)gpa,
-		     (unsigned long long)len);
-		EQ(vmm_mem_dirty_log_mark(S.mem, gpa, len),
-		   wraps(gpa, len) ? -EOVERFLOW : 0);
-		if (!len || wraps(gpa, len))
-			break;
-		end = gpa + (len - 1);
-		for (i = 0; i < S.live.n; i++) {
-			struct mregion *r = S.live.r[i];
-			uint64_t a = gpa > r->gpa ? gpa : r->gpa;
-			uint64_t b = end < last_of(r) ? end : last_of(r);
-
-			if (a <= b)
-				m_mark(r, a, b - a + 1);
-		}
+	case 4:
+		mark_on(S.mem);
 		break;
-	}
 	default:
 		EQ(vmm_mem_dirty_log_page_size(S.mem),
 		   S.shift ? (int64_t)1 << S.shift : 0);
@@ -2261,6 +2360,711 @@ static void op_inner(void)
 	EXPECT(!memcmp(buf, buf2, (size_t)n), "not one memmove of the range");
 }
 
+/* ---- front-end addresses and fragments ------------------------------------- */
+
+/*
+ * vmm_mem_vua_to_gpa() of the model: among the regions with a VUA (whose
+ * VUA range does not wrap), the one with the highest VUA at or below @vua
+ * answers, -EFAULT when its range ends before @vua.  Returns 1 when two
+ * such regions share that VUA: which one answers is not defined then.
+ */
+static int m_vua(uint64_t vua, uint64_t *gpa, uint64_t *len)
+{
+	const struct mregion *best = NULL;
+	uint64_t last;
+	int i, ties = 0;
+
+	for (i = 0; i < S.live.n; i++) {
+		const struct mregion *r = S.live.r[i];
+
+		if (!r->vua || __builtin_add_overflow(r->vua, r->size - 1, &last) ||
+		    r->vua > vua)
+			continue;
+		if (best && best->vua == r->vua)
+			ties++;
+		else if (!best || r->vua > best->vua) {
+			best = r;
+			ties = 0;
+		}
+	}
+	if (ties)
+		return 1;
+	if (!best || vua - best->vua > best->size - 1)
+		return -EFAULT;
+	*gpa = best->gpa + (vua - best->vua);
+	if (*len > best->size - (vua - best->vua))
+		*len = best->size - (vua - best->vua);
+	return 0;
+}
+
+/* A VUA: in or near a region's VUA range, or anything. */
+static uint64_t pick_vua(void)
+{
+	uint8_t m = in_u8();
+	struct mregion *r = pick_region(m & 1);
+
+	if ((m & 6) == 6 || !r)
+		return in_u64();
+	return ((m & 8) ? r->vua + r->size : r->vua) +
+	       (uint64_t)(int64_t)(int16_t)in_u16() / ((m & 16) ? 256 : 1);
+}
+
+/* vmm_mem_gpa_to_hva() through handle @mem. */
+static void gpa_to_hva_on(vmm_mem_t *mem)
+{
+	const struct mtable *t = m_table(mem);
+	uint64_t gpa = pick_gpa(), len = pick_glen(), n = len;
+	void *p = (void *)1;
+	int i = m_find(t, gpa), want;
+
+	want = i < 0 ? m_fault(mem, -EFAULT, gpa, 1, 0) : 0;
+	note("gpa_to_hva 0x%llx+0x%llx -> %d", (unsigned long long)gpa,
+	     (unsigned long long)len, want);
+	EQ(vmm_mem_gpa_to_hva(mem, gpa, &n, &p), want);
+	if (want) {
+		EXPECT(p == (void *)1 && n == len, "written on failure");
+		return;
+	}
+	EQ(n, len < last_of(t->r[i]) - gpa + 1 ? len : last_of(t->r[i]) - gpa + 1);
+	check_ptr(t, gpa, p, n);
+}
+
+/* vmm_mem_get_slices_prefix() through handle @mem. */
+static void slices_prefix_on(vmm_mem_t *mem)
+{
+	const struct mtable *t = m_table(mem);
+	uint64_t gpa = pick_gpa(), len = pick_glen(), done = 7, span = 0;
+	uint64_t cur = gpa, got = 0;
+	size_t cnt = in_u8() % (MAX_ENT + 2);
+	struct iovec iov[MAX_ENT + 2];
+	int64_t want;
+	int k;
+
+	if (!cnt)
+		want = -EINVAL;
+	else if (!len)
+		want = 0;
+	else if (wraps(gpa, len))
+		want = -EOVERFLOW;
+	else if ((span = m_span(t, gpa, len, 0)) == 0)
+		want = m_fault(mem, -EFAULT, gpa, 1, 0);
+	else
+		want = 1;
+	note("slices_prefix 0x%llx+0x%llx cnt %zu -> %lld",
+	     (unsigned long long)gpa, (unsigned long long)len, cnt,
+	     (long long)want);
+	memset(iov, 0xee, sizeof(iov));
+	if (want < 1) {
+		EQ(vmm_mem_get_slices_prefix(mem, gpa, len, iov, cnt, &done),
+		   want);
+		EQ(done, want == -EINVAL ? 7 : 0);
+		return;
+	}
+	for (k = 0; got < span && (size_t)k < cnt; k++) {
+		const struct mregion *r = t->r[m_find(t, cur)];
+		uint64_t c = last_of(r) - cur + 1;
+
+		if (c > span - got)
+			c = span - got;
+		cur += c;
+		got += c;
+	}
+	EQ(vmm_mem_get_slices_prefix(mem, gpa, len, iov, cnt, &done), k);
+	EQ(done, got);
+	for (cur = gpa, k = 0; cur < gpa + got; k++) {
+		check_ptr(t, cur, iov[k].iov_base, iov[k].iov_len);
+		cur += iov[k].iov_len;
+	}
+}
+
+static void op_vua(void)
+{
+	uint8_t m = in_u8();
+	uint64_t vua, g = 7, n, len;
+	int want;
+
+	switch (m % 4) {
+	case 0:
+		vua = pick_vua();
+		len = n = (m & 4) ? pick_glen() : 0;
+		want = m_vua(vua, &g, &len);
+		note("vua_to_gpa 0x%llx+0x%llx -> %d", (unsigned long long)vua,
+		     (unsigned long long)n, want);
+		if (want == 1) {	/* two regions at one VUA */
+			g = 0;
+			vmm_mem_vua_to_gpa(S.mem, vua, &g, (m & 4) ? &n : NULL);
+			break;
+		}
+		{
+			uint64_t got = 7;
+
+			EQ(vmm_mem_vua_to_gpa(S.mem, vua, &got,
+					      (m & 4) ? &n : NULL), want);
+			EQ(got, want ? 7 : g);
+			if (m & 4)
+				EQ(n, len);	/* untouched on failure */
+		}
+		break;
+	case 1:
+		gpa_to_hva_on(S.mem);
+		break;
+	case 2:
+		slices_prefix_on(S.mem);
+		break;
+	default:
+		n = 1;
+		EQ(vmm_mem_vua_to_gpa(NULL, 0, &g, NULL), -EINVAL);
+		EQ(vmm_mem_vua_to_gpa(S.mem, 0, NULL, NULL), -EINVAL);
+		EQ(vmm_mem_gpa_to_hva(S.mem, 0, NULL, (void **)&g), -EINVAL);
+		EQ(vmm_mem_gpa_to_hva(S.mem, 0, &n, NULL), -EINVAL);
+		EQ(vmm_mem_gpa_to_hva(NULL, 0, &n, (void **)&g), -EINVAL);
+		EQ(vmm_mem_get_slices_prefix(S.mem, 0, 1, NULL, 1, &n), -EINVAL);
+		EQ(vmm_mem_get_slices_prefix(S.mem, 0, 1, (struct iovec *)buf, 1,
+					     NULL), -EINVAL);
+		EQ(vmm_mem_get_slices_prefix(NULL, 0, 1, (struct iovec *)buf, 1,
+					     &n), -EINVAL);
+		break;
+	}
+}
+
+/* vmm_mem_load_le() and vmm_mem_store_le() on the guest memory. */
+static void op_atomic_le(void)
+{
+	atomic_on(S.mem, NULL, in_u8() & 1, true);
+}
+
+/* ---- IOVA views --------------------------------------------------------------- */
+
+/* A new view region [iova, iova + size) translating to @r at offset @off,
+ * or NULL when the harness made too many. */
+static struct mregion *ent_new(struct mregion *r, uint64_t off, uint64_t iova,
+			       uint64_t size, bool ro, bool noread)
+{
+	struct mregion *e;
+
+	if (S.nent >= NENT)
+		return NULL;
+	e = &S.ent[S.nent++];
+	memset(e, 0, sizeof(*e));
+	e->gpa = iova;
+	e->size = size;
+	e->type = r->type;
+	e->flags = ro || (r->flags & VMM_MEM_REGION_READONLY) ?
+			   VMM_MEM_REGION_READONLY : 0;
+	e->memfd = -1;
+	e->hva = (uint8_t *)r->hva + off;
+	e->fwd = r;
+	e->fwd_off = off;
+	e->noread = noread;
+	return e;
+}
+
+static void vt_add(struct mtable *t, struct mregion *e)
+{
+	int j;
+
+	for (j = t->n; j > 0 && t->r[j - 1]->gpa > e->gpa; j--)
+		t->r[j] = t->r[j - 1];
+	t->r[j] = e;
+	t->n++;
+}
+
+/* The view's table without translations of [iova, last], into @out: what
+ * is left of the entries it cuts stays.  false when the model is full. */
+static bool vt_cut(struct mtable *out, uint64_t iova, uint64_t last)
+{
+	int i;
+
+	out->n = 0;
+	for (i = 0; i < S.vt.n; i++) {
+		struct mregion *e = S.vt.r[i], *p;
+
+		if (last_of(e) < iova || e->gpa > last) {
+			if (out->n >= MAX_ENT)
+				return false;
+			out->r[out->n++] = e;
+			continue;
+		}
+		if (e->gpa < iova) {
+			p = ent_new(e->fwd, e->fwd_off, e->gpa, iova - e->gpa,
+				    e->flags & VMM_MEM_REGION_READONLY, e->noread);
+			if (!p || out->n >= MAX_ENT)
+				return false;
+			out->r[out->n++] = p;
+		}
+		if (last_of(e) > last) {
+			p = ent_new(e->fwd, e->fwd_off + (last + 1 - e->gpa),
+				    last + 1, last_of(e) - last,
+				    e->flags & VMM_MEM_REGION_READONLY, e->noread);
+			if (!p || out->n >= MAX_ENT)
+				return false;
+			out->r[out->n++] = p;
+		}
+	}
+	return true;
+}
+
+static void view_drop(void)
+{
+	if (!S.view)
+		return;
+	EXPECT(vmm_mem_unref(S.view) == NULL, "unref of the view");
+	S.view = NULL;
+	S.vt.n = 0;
+	S.miss = false;	/* a view made later is another view */
+	check_released();
+}
+
+/* An IOVA: near an entry's edges, in a low window, near 2^64, anything. */
+static uint64_t pick_iova(void)
+{
+	uint8_t m = in_u8();
+
+	switch (m & 3) {
+	case 0:
+		if (S.vt.n) {
+			const struct mregion *e = S.vt.r[in_u8() % S.vt.n];
+
+			return ((m & 4) ? e->gpa + e->size : e->gpa) +
+			       (uint64_t)(int64_t)(int16_t)in_u16() /
+			       ((m & 8) ? 256 : 1);
+		}
+		/* fall through */
+	case 1:
+		return (uint64_t)(in_u8() % LOW_PAGES) * PG + (in_u8() & ~7u);
+	case 2:
+		return UINT64_MAX - in_u16();
+	default:
+		return in_u64();
+	}
+}
+
+static void view_update(uint8_t m)
+{
+	uint64_t iova = pick_iova(), size = pick_glen(), target, off = 0, x;
+	unsigned int flags = (m >> 3) & 3;
+	bool vua = m & 32, ok = true;
+	vmm_mem_t *v = (m & 64) || !S.view ? S.mem : S.view;
+	struct mtable nt;
+	struct {
+		struct mregion *r;
+		uint64_t roff, n;
+	} piece[MAX_ENT];
+	int np = 0, want = 0, i, rc;
+
+	target = vua ? pick_vua() : pick_gpa();
+	if (vua)
+		flags |= VMM_MEM_IOTLB_TARGET_VUA;
+	if (m & 128)
+		flags |= 1u << (in_u8() % 32);
+	if (v != S.view || !size || !(flags & 3) || (flags & ~7u))
+		want = -EINVAL;
+	else if (__builtin_add_overflow(iova, size, &x) ||
+		 __builtin_add_overflow(target, size, &x))
+		want = -EOVERFLOW;
+	while (!want && off < size) {
+		uint64_t g = target + off, n = size - off;
+		int k;
+
+		if (vua) {
+			k = m_vua(target + off, &g, &n);
+			if (k == 1)
+				return;	/* not defined: leave it */
+			if (k) {
+				want = k;
+				break;
+			}
+		}
+		k = m_find(&S.live, g);
+		if (k < 0) {
+			want = -EFAULT;
+			break;
+		}
+		if (n > last_of(S.live.r[k]) - g + 1)
+			n = last_of(S.live.r[k]) - g + 1;
+		if (np >= MAX_ENT)
+			return;	/* too many for the model */
+		piece[np].r = S.live.r[k];
+		piece[np].roff = g - S.live.r[k]->gpa;
+		piece[np++].n = n;
+		off += n;
+	}
+	note("update 0x%llx+0x%llx -> 0x%llx flags 0x%x -> %d",
+	     (unsigned long long)iova, (unsigned long long)size,
+	     (unsigned long long)target, flags, want);
+	if (!want) {
+		ok = vt_cut(&nt, iova, iova + (size - 1));
+		for (i = 0, off = 0; ok && i < np; i++) {
+			struct mregion *e = ent_new(piece[i].r, piece[i].roff,
+						    iova + off, piece[i].n,
+						    !(flags & VMM_MEM_IOTLB_WRITE),
+						    !(flags & VMM_MEM_IOTLB_READ));
+
+			if (!e || nt.n >= MAX_ENT)
+				ok = false;
+			else
+				vt_add(&nt, e);
+			off += piece[i].n;
+		}
+		if (!ok)
+			return;	/* the model is full: leave it */
+	}
+	rc = vmm_mem_iotlb_update(v, iova, size, target, flags);
+	EQ(rc, want);
+	if (rc)
+		return;
+	S.vt = nt;
+	check_released();
+}
+
+static void view_invalidate(uint8_t m)
+{
+	uint64_t iova = (m & 8) ? 0 : pick_iova();
+	uint64_t size = (m & 8) ? UINT64_MAX : pick_glen();
+	vmm_mem_t *v = (m & 64) || !S.view ? S.mem : S.view;
+	struct mtable nt;
+	int want;
+
+	if (v != S.view || !size)
+		want = -EINVAL;
+	else if (wraps(iova, size))
+		want = -EOVERFLOW;
+	else if (!vt_cut(&nt, iova, iova + (size - 1)))
+		return;
+	else
+		want = 0;
+	note("invalidate 0x%llx+0x%llx -> %d", (unsigned long long)iova,
+	     (unsigned long long)size, want);
+	EQ(vmm_mem_iotlb_invalidate(v, iova, size), want);
+	if (want)
+		return;
+	S.vt = nt;
+	check_released();
+}
+
+/* The calls a view refuses, and its regions as the view reports them. */
+static void view_refusals(void)
+{
+	struct vmm_mem_dirty_log_shared_desc sd = { .fd = -1, .addr = sh_mem,
+						    .size = 1 };
+	struct vmm_mem_region_desc d = { .type = VMM_MEM_REGION_ANON,
+					 .size = PG };
+	struct vmm_mem_region_info info;
+	uint64_t x = 7, bm = 0;
+	vmm_mem_t *o = NULL;
+	unsigned int idx = in_u8() % (S.vt.n + 1);
+
+	EQ(vmm_mem_new_iova_view(S.view, &o), -EOPNOTSUPP);
+	EXPECT(!o, "a view of a view");
+	EQ(vmm_mem_vua_to_gpa(S.view, 0, &x, NULL), -EOPNOTSUPP);
+	EQ(vmm_mem_add_region(S.view, &d, sizeof(d)), -EOPNOTSUPP);
+	EQ(vmm_mem_remove_region(S.view, 0, PG), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_start(S.view, 0), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_stop(S.view), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_page_size(S.view), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_get(S.view, 0, 1, &bm, 0), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_test(S.view, 0), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_attach(S.view, &sd, sizeof(sd)), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_detach(S.view), -EOPNOTSUPP);
+	EQ(vmm_mem_dirty_log_overflow(S.view, &x), -EOPNOTSUPP);
+	EQ(vmm_mem_iotlb_last_miss(S.mem, NULL, NULL), -EINVAL);
+	EQ(vmm_mem_iotlb_last_miss(NULL, NULL, NULL), -EINVAL);
+	EQ(x, 7);
+	EQ(vmm_mem_num_regions(S.view), S.vt.n);
+	EQ(vmm_mem_region_info(S.view, idx, &info, sizeof(info)),
+	   idx < (unsigned int)S.vt.n ? 0 : -ENOENT);
+	if (idx < (unsigned int)S.vt.n) {
+		const struct mregion *e = S.vt.r[idx];
+
+		EQ(info.gpa, e->gpa);
+		EQ(info.size, e->size);
+		EQ(info.flags & VMM_MEM_REGION_READONLY, e->flags);
+		EXPECT(info.hva == e->hva, "view region's hva %p, expected %p",
+		       info.hva, e->hva);
+	}
+}
+
+/* Make, drop and program the IOVA view of the guest memory. */
+static void op_view(void)
+{
+	uint8_t m = in_u8();
+	vmm_mem_t *o = (vmm_mem_t *)1;
+	uint64_t iova = 7;
+	unsigned int perm = 7;
+	int want;
+
+	switch (m % 6) {
+	case 0:
+		view_drop();
+		note("new");
+		EQ(vmm_mem_new_iova_view(NULL, &o), -EINVAL);
+		EQ(vmm_mem_new_iova_view(S.mem, NULL), -EINVAL);
+		EQ(vmm_mem_new_iova_view(S.mem, &S.view), 0);
+		break;
+	case 1:
+		note("drop");
+		view_drop();
+		break;
+	case 2:
+		view_update(m);
+		break;
+	case 3:
+		view_invalidate(m);
+		break;
+	case 4:
+		if (!S.view)
+			break;
+		want = S.miss;
+		note("last_miss -> %d 0x%llx %u", want,
+		     (unsigned long long)S.miss_iova, S.miss_perm);
+		EQ(vmm_mem_iotlb_last_miss(S.view, (m & 8) ? NULL : &iova,
+					   (m & 16) ? NULL : &perm), want);
+		if (want && !(m & 8))
+			EQ(iova, S.miss_iova);
+		if (want && !(m & 16))
+			EQ(perm, S.miss_perm);
+		if (!want || (m & 8))
+			EQ(iova, 7);
+		if (!want || (m & 16))
+			EQ(perm, 7);
+		S.miss = false;
+		break;
+	default:
+		if (S.view)
+			view_refusals();
+		break;
+	}
+}
+
+/* Accesses through the IOVA view: as on a guest memory, with -ENXIO for
+ * what the IOTLB does not translate and -EACCES for what the permissions
+ * refuse; writes mark the guest pages. */
+static void op_view_access(void)
+{
+	uint8_t m = in_u8();
+	uint64_t gpa, len, n;
+	bool w = m & 1;
+	int64_t want, rc;
+	int i;
+
+	if (!S.view)
+		return;
+	switch ((m >> 1) % 6) {
+	case 0:	/* read and write */
+		gpa = pick_gpa();
+		len = pick_len();
+		pattern(buf, (size_t)len, in_u32());
+		i = m_find(&S.vt, gpa);
+		if (wraps(gpa, len))
+			want = -EOVERFLOW;
+		else if (!len)
+			want = 0;
+		else if (i < 0)
+			want = m_fault(S.view, -EFAULT, gpa, len,
+				       w ? VMM_MEM_IOTLB_WRITE : VMM_MEM_IOTLB_READ);
+		else if (w ? (S.vt.r[i]->flags & VMM_MEM_REGION_READONLY)
+			   : S.vt.r[i]->noread)
+			want = -EACCES;
+		else
+			want = 1;
+		note("%s 0x%llx+0x%llx -> %lld", w ? "write" : "read",
+		     (unsigned long long)gpa, (unsigned long long)len,
+		     (long long)want);
+		rc = w ? vmm_mem_write(S.view, gpa, buf, (size_t)len)
+		       : vmm_mem_read(S.view, gpa, buf, (size_t)len);
+		if (want < 1) {
+			EQ(rc, want);
+			break;
+		}
+		n = m_span(&S.vt, gpa, len, w ? SPAN_WRITE : SPAN_READ);
+		EQ(rc, n);
+		if (w) {
+			m_rw(&S.vt, gpa, buf, n, true, true);
+		} else {
+			m_rw(&S.vt, gpa, buf2, n, false, false);
+			EXPECT(!memcmp(buf, buf2, n), "bytes differ");
+		}
+		break;
+	case 1:
+		exact_on(S.view, NULL, w);
+		break;
+	case 2:
+		atomic_on(S.view, NULL, w, m & 16);
+		break;
+	case 3:
+		gpa_to_hva_on(S.view);
+		break;
+	case 4:
+		slices_prefix_on(S.view);
+		break;
+	default:
+		mark_on(S.view);
+		break;
+	}
+}
+
+/* ---- the shared dirty log ------------------------------------------------------ */
+
+static void sh_file_get(void)
+{
+	if (S.sh_fd >= 0)
+		return;
+	S.sh_fd = memfd_create("vmmem-fuzz-log", MFD_CLOEXEC);
+	EXPECT(S.sh_fd >= 0, "memfd_create: %s", strerror(errno));
+	EXPECT(ftruncate(S.sh_fd, SH_FILE) == 0, "ftruncate: %s",
+	       strerror(errno));
+}
+
+/* The bits the library set are the model's. */
+static void sh_check(void)
+{
+	static uint8_t got[SH_FILE];
+	int i;
+
+	if (S.sh_fd >= 0) {
+		EQ(pread(S.sh_fd, got, SH_FILE, 0), SH_FILE);
+		for (i = 0; i < SH_FILE; i++)
+			EXPECT(got[i] == sh_file[i], "shared log byte %d of the "
+			       "file: 0x%02x, expected 0x%02x", i, got[i],
+			       sh_file[i]);
+	}
+	for (i = 0; i < SH_BUF; i++)
+		EXPECT(sh_mem[i] == sh_mem_model[i], "shared log byte %d of "
+		       "the buffer: 0x%02x, expected 0x%02x", i, sh_mem[i],
+		       sh_mem_model[i]);
+}
+
+static void sh_attach(uint8_t m)
+{
+	static const uint64_t sizes[] = { 1, 3, 12, 13, 64, 4096 };
+	struct {
+		struct vmm_mem_dirty_log_shared_desc d;
+		uint8_t tail[8];
+	} x;
+	struct vmm_mem_dirty_log_shared_desc *d = &x.d;
+	size_t dsize = sizeof(*d);
+	bool use_buf = m & 8;
+	uint8_t mut = in_u8() % 10;
+	int want = 0;
+
+	memset(&x, 0, sizeof(x));
+	if (use_buf) {
+		d->fd = -1;
+		d->addr = sh_mem;
+		d->size = 1 + in_u8() % SH_BUF;
+	} else {
+		sh_file_get();
+		d->fd = S.sh_fd;
+		d->offset = in_u16() % SH_FILE;
+		d->size = sizes[in_u8() % 6];
+		if (d->offset + d->size > SH_FILE)
+			want = -EINVAL;	/* the file is shorter */
+	}
+	switch (mut) {
+	case 1: d->flags = 1u << (in_u8() % 32); want = -EINVAL; break;
+	case 2: d->size = 0; want = -EINVAL; break;
+	case 3: d->addr = sh_mem; d->fd = S.sh_fd >= 0 ? S.sh_fd : 0;
+		want = -EINVAL; break;
+	case 4: d->fd = -1; d->addr = NULL; want = -EINVAL; break;
+	case 5: dsize = VMM_MEM_DIRTY_LOG_SHARED_DESC_SIZE_VER0 - 1 - in_u8() % 8;
+		want = -EINVAL; break;
+	case 6: dsize = sizeof(x); x.tail[in_u8() % 8] = 1; want = -E2BIG;
+		break;
+	case 7:
+		if (use_buf) {
+			d->offset = 1 + in_u8();
+			want = -EINVAL;
+		} else {
+			d->offset = (uint64_t)INT64_MAX - in_u8() % 2;
+			d->size = 4096;
+			want = -EOVERFLOW;
+		}
+		break;
+	case 8:
+		if (!use_buf) {
+			d->fd = 1000 + in_u8();
+			want = -EBADF;	/* fstat comes before the size */
+		}
+		break;
+	case 9: dsize = sizeof(x); break;	/* a zero tail */
+	}
+	note("attach %s off 0x%llx size 0x%llx mut %u -> %d",
+	     use_buf ? "buffer" : "file", (unsigned long long)d->offset,
+	     (unsigned long long)d->size, mut, want);
+	EQ(vmm_mem_dirty_log_attach(S.mem, d, dsize), want);
+	if (want)
+		return;
+	S.sh_on = true;
+	S.sh_buf = use_buf;
+	S.sh_off = d->offset;
+	S.sh_size = d->size;
+	S.sh_ovf = 0;
+}
+
+/* The shared dirty log a vhost-user front end hands over: attach, replace,
+ * detach, count what fell beyond it, clear bits as the front end would. */
+static void op_shlog(void)
+{
+	uint8_t m = in_u8();
+	uint64_t cnt = 7;
+
+	switch (m % 6) {
+	case 0:
+		sh_attach(m);
+		break;
+	case 1:
+		note("detach -> %d", S.sh_on ? 0 : -ENOENT);
+		EQ(vmm_mem_dirty_log_detach(S.mem), S.sh_on ? 0 : -ENOENT);
+		S.sh_on = false;
+		break;
+	case 2:
+		EQ(vmm_mem_dirty_log_overflow(S.mem, &cnt), S.sh_on ? 0 : -ENOENT);
+		note("overflow %llu, expected %llu", (unsigned long long)cnt,
+		     (unsigned long long)S.sh_ovf);
+		if (!S.sh_on) {
+			EQ(cnt, 7);
+			break;
+		}
+		/* each mark past the end counts: a write is one mark per
+		 * region or more */
+		EXPECT(cnt >= S.sh_ovf && !cnt == !S.sh_ovf,
+		       "overflow count %llu, expected %llu",
+		       (unsigned long long)cnt, (unsigned long long)S.sh_ovf);
+		break;
+	case 3:
+		sh_check();
+		break;
+	case 4: {	/* the front end clears bits */
+		uint16_t off = in_u16() % SH_FILE;
+		uint8_t n = in_u8();
+
+		if (m & 8) {
+			off %= SH_BUF;
+			if (n > SH_BUF - off)
+				n = (uint8_t)(SH_BUF - off);
+			memset(sh_mem + off, 0, n);
+			memset(sh_mem_model + off, 0, n);
+			break;
+		}
+		if (S.sh_fd < 0)
+			break;
+		if (n > SH_FILE - off)
+			n = (uint8_t)(SH_FILE - off);
+		memset(buf, 0, n);
+		EQ(pwrite(S.sh_fd, buf, n, off), n);
+		memset(sh_file + off, 0, n);
+		break;
+	}
+	default:
+		EQ(vmm_mem_dirty_log_attach(S.mem, NULL, 64), -EINVAL);
+		EQ(vmm_mem_dirty_log_attach(NULL, (void *)buf, 64), -EINVAL);
+		EQ(vmm_mem_dirty_log_detach(NULL), -EINVAL);
+		EQ(vmm_mem_dirty_log_overflow(S.mem, NULL), -EINVAL);
+		EQ(vmm_mem_dirty_log_overflow(NULL, &cnt), -EINVAL);
+		break;
+	}
+}
+
 /* ---- the decoder ------------------------------------------------------------ */
 
 struct op {
@@ -2296,6 +3100,11 @@ static const struct op ops[] = {
 	{ "misc", op_misc },
 	{ "huge", op_huge },
 	{ "inner", op_inner },
+	{ "vua", op_vua },
+	{ "atomic_le", op_atomic_le },
+	{ "view", op_view },
+	{ "view_access", op_view_access },
+	{ "shlog", op_shlog },
 };
 
 static int lowest_free_fd(void)
@@ -2314,7 +3123,10 @@ static void setup(void)
 	ndset = 0;
 	for (i = 0; i < NMEMFD; i++)
 		S.memfd[i] = -1;
-	S.pipe[0] = S.pipe[1] = S.xf = -1;
+	S.pipe[0] = S.pipe[1] = S.xf = S.sh_fd = -1;
+	memset(sh_file, 0, sizeof(sh_file));
+	memset(sh_mem, 0, sizeof(sh_mem));
+	memset(sh_mem_model, 0, sizeof(sh_mem_model));
 	EQ(vmm_mem_new(&S.mem), 0);
 }
 
@@ -2324,6 +3136,8 @@ static void teardown(bool late)
 	int i, j;
 
 	cur_op = "teardown";
+	view_drop();
+	sh_check();
 	for (i = 0; i < NMAP && !late; i++)
 		if (S.map[i].m)
 			do_unmap(&S.map[i], 0);
@@ -2331,6 +3145,7 @@ static void teardown(bool late)
 		if (S.snap[i].s)
 			snap_put(&S.snap[i]);
 	EXPECT(vmm_mem_unref(S.mem) == NULL, "unref");
+	S.sh_on = false;	/* the last reference detached it */
 	for (i = 0; i < S.npool; i++)
 		S.pool[i].live = false;
 	check_released();
@@ -2359,6 +3174,9 @@ static void teardown(bool late)
 		       "mapped bytes differ");
 		do_unmap(mp, mp->len);
 	}
+	sh_check();	/* nothing marked a detached log */
+	if (S.sh_fd >= 0)
+		close(S.sh_fd);
 	for (i = 0; i < S.nhost; i++)
 		munmap(S.host[i].p, S.host[i].len);
 	for (i = 0; i < S.npool; i++) {

@@ -15,7 +15,7 @@ OPS = ["add_anon", "add_fd", "add_host", "remove", "read", "write",
        "read_exact", "write_exact", "fill", "copy", "load", "store",
        "scalar", "query", "slice", "snap_get", "snap_put", "snap_access",
        "map", "map_use", "dirty", "fd", "xf_fill", "misc", "huge",
-       "inner"]
+       "inner", "vua", "atomic_le", "view", "view_access", "shlog"]
 PG = 4096
 
 
@@ -199,7 +199,204 @@ def slice_write(g, n, mark=True):
     return op("slice", u8(16 | (32 if mark else 0)), gpa(g), length(n), u32(9))
 
 
+def mbyte(mod, rem, want=0, mask=0):
+    """The smallest op byte m with m % mod == rem and m & mask == want."""
+    return next(m for m in range(256) if m % mod == rem and m & mask == want)
+
+
+def add_anon_vua(page, n, vua, fl=0):
+    return op("add_anon", u8(0), u8(fl | 0x80), u8(0), size(n), rgpa(page),
+              u64(vua))
+
+
+def vua_at(k, off=0):
+    """pick_vua(): VUA of live region k, plus @off (-32768 to 32767)."""
+    return u8(1) + u8(k) + u16(off)
+
+
+def vua_to_gpa(v, n=None):
+    return op("vua", u8(0 if n is None else 4), v) + (b"" if n is None else glen(n))
+
+
+def gpa_to_hva(g, n):
+    return op("vua", u8(1), gpa(g), glen(n))
+
+
+def prefix(g, n, cnt):
+    return op("vua", u8(2), gpa(g), glen(n), u8(cnt))
+
+
+def atomic_le(g, sz_log2, val=None, order=0, misalign=False):
+    m = sz_log2 | (4 if misalign else 0) | order << 4
+    a = op("atomic_le", u8(0 if val is None else 1), u8(m), gpa(g))
+    return a + (b"" if val is None else u64(val))
+
+
+R, W = 1, 2
+
+
+def view_new():
+    return op("view", u8(0))
+
+
+def view_drop():
+    return op("view", u8(1))
+
+
+def iova(x):
+    """pick_iova(): a page of the low window plus a multiple of 8."""
+    return u8(1) + u8(x // PG) + u8(x % PG)
+
+
+def iotlb_update(io, n, target, perm, vua=False, on_mem=False):
+    m = mbyte(6, 2, perm << 3 | (32 if vua else 0) | (64 if on_mem else 0),
+              0xf8)
+    return op("view", u8(m), iova(io), glen(n), target if vua else gpa(target))
+
+
+def iotlb_inval(io=None, n=None):
+    if io is None:
+        return op("view", u8(mbyte(6, 3, 8, 8 | 64)))
+    return op("view", u8(mbyte(6, 3, 0, 8 | 64)), iova(io), glen(n))
+
+
+def last_miss():
+    return op("view", u8(4))
+
+
+def view_refusals(idx=0):
+    return op("view", u8(5), u8(idx))
+
+
+def va_rw(g, n, w=False, seed=6):
+    return op("view_access", u8(1 if w else 0), gpa(g), length(n), u32(seed))
+
+
+def va_exact(g, n, w=False, seed=7):
+    return op("view_access", u8(2 | (1 if w else 0)), gpa(g), length(n),
+              u32(seed))
+
+
+def va_atomic(g, sz_log2, val=None, le=False):
+    m = next(x for x in range(256) if (x >> 1) % 6 == 2 and
+             x & 17 == ((1 if val is not None else 0) | (16 if le else 0)))
+    a = op("view_access", u8(m), u8(sz_log2), gpa(g))
+    return a + (b"" if val is None else u64(val))
+
+
+def va_hva(g, n):
+    return op("view_access", u8(6), gpa(g), glen(n))
+
+
+def va_prefix(g, n, cnt):
+    return op("view_access", u8(8), gpa(g), glen(n), u8(cnt))
+
+
+def va_mark(g, n):
+    return op("view_access", u8(10), glen(n), gpa(g))
+
+
+def sh_attach_file(off, size_idx, mut=0, *extra):
+    return op("shlog", u8(0), u8(mut), u16(off), u8(size_idx), *extra)
+
+
+def sh_attach_buf(n, mut=0, *extra):
+    return op("shlog", u8(mbyte(6, 0, 8, 8)), u8(mut), u8(n - 1), *extra)
+
+
+def sh_detach():
+    return op("shlog", u8(1))
+
+
+def sh_overflow():
+    return op("shlog", u8(2))
+
+
+def sh_check():
+    return op("shlog", u8(3))
+
+
+def sh_clear(off, n, in_buf=False):
+    return op("shlog", u8(mbyte(6, 4, 8 if in_buf else 0, 8)), u16(off), u8(n))
+
+
 SEEDS = {
+    "vua": b"".join([
+        add_anon_vua(0, 4 * PG, 0x10000000), add_anon_vua(8, 2 * PG, 0x10004000),
+        add_anon_vua(16, 2 * PG, 0x20000000, RO), add_fd(20, 2 * PG),
+        add_anon_vua(24, PG, 0x20000000 + PG // 2),
+        write(0, 4 * PG, 21), write(8 * PG, 2 * PG, 22),
+        vua_to_gpa(vua_at(0, 5)), vua_to_gpa(vua_at(1, 100), 3 * PG),
+        vua_to_gpa(vua_at(0, 4 * PG - 1), 10), vua_to_gpa(vua_at(2, 0x900)),
+        vua_to_gpa(vua_at(4, 0)), vua_to_gpa(u8(6) + u64(0x30000000)),
+        gpa_to_hva(100, 10 * PG), gpa_to_hva(8 * PG + 5, 0),
+        gpa_to_hva(4 * PG, 1), prefix(100, 20 * PG, 8), prefix(0, 20 * PG, 1),
+        prefix(16 * PG - 10, 8 * PG, 3), prefix(4 * PG, 10, 2),
+        prefix(0, 0, 2), prefix(0, 10, 0), op("vua", u8(3)),
+        atomic_le(8, 1, 0xbeef, 3), atomic_le(8, 1), atomic_le(16, 2),
+        atomic_le(24, 3, 2 ** 64 - 3, 5), atomic_le(24, 3, order=2),
+        atomic_le(0, 0), atomic_le(3, 1, misalign=True), atomic_le(16 * PG, 2, 1),
+        atomic_le(4 * PG, 2), query(1), remove_live(0), vua_to_gpa(vua_at(0, 5)),
+    ]),
+    "iova-view": b"".join([
+        add_anon_vua(0, 4 * PG, 0x7f0000000000), add_anon(4, 4 * PG),
+        add_anon(8, 2 * PG, RO), add_fd(12, 2 * PG, 0, 3),
+        write(0, 8 * PG, 31), write(12 * PG, 2 * PG, 32), dirty_start(1),
+        view_new(), iotlb_update(0x10000, 6 * PG, PG, R | W),
+        iotlb_update(0x20000, 2 * PG, 8 * PG, R | W),
+        iotlb_update(0x30000, PG, 12 * PG, W),
+        iotlb_update(0x31000, PG, 13 * PG, R),
+        iotlb_update(0x40000, 2 * PG, vua_at(0, 0x800), R | W, vua=True),
+        iotlb_update(0x11000, PG, 9 * PG, R),
+        iotlb_update(0x50000, 2 * PG, 10 * PG - 10, R | W),
+        iotlb_update(0x50000, 0, 0, R), iotlb_update(0x50000, PG, 0, 0),
+        iotlb_update(0x50000, PG, 0, R, on_mem=True),
+        view_refusals(0), view_refusals(2),
+        va_rw(0x10000 + 100, 3 * PG), va_rw(0x12000, 4 * PG, w=True),
+        va_rw(0x20000, 10, w=True), va_rw(0x30000, 10),
+        va_rw(0x30000, 2 * PG, w=True), va_rw(0x31000 - 8, 16),
+        va_rw(0x5f000, 4), last_miss(), last_miss(),
+        va_exact(0x16000 - 8, 16), last_miss(), va_exact(0x30000, 8),
+        va_exact(0x30000, 8, w=True), va_exact(0x20000, 8, w=True),
+        va_exact(0x40000, 2 * PG, w=True), last_miss(),
+        va_atomic(0x10008, 3, 0x1122334455667788, le=True),
+        va_atomic(0x10008, 3, le=True), va_atomic(0x30000, 2),
+        va_atomic(0x20000, 2, 5), va_atomic(0x7000, 2), last_miss(),
+        va_hva(0x10000 + 8, 20 * PG), va_hva(0x8000, 1), last_miss(),
+        va_prefix(0x10000, 0x40000, 6), va_prefix(0x12000, 16, 1),
+        va_prefix(0x9000, 16, 1), va_mark(0x11000, 3 * PG),
+        dirty_get(0, 16), remove_live(0), va_rw(0x10000, 2 * PG, w=True),
+        va_rw(0x10000, PG), dirty_get(0, 16), iotlb_inval(0x10000 + PG // 2, PG),
+        va_rw(0x10000, 3 * PG), iotlb_inval(0x10000, 8 * PG),
+        iotlb_inval(), view_refusals(), va_rw(0x20000, 1), last_miss(),
+        view_drop(), view_new(), last_miss(),
+        iotlb_update(0x1000, PG, 4 * PG, R | W), va_rw(0x2000, 1),
+        view_new(), last_miss(),
+    ]),
+    "shared-log": b"".join([
+        add_anon(0, 8 * PG), add_anon(8, 2 * PG), add_anon(12, PG, RO),
+        op("add_anon", u8(0), u8(0), u8(0), size(PG), u8(7), u8(60)),
+        sh_overflow(), sh_detach(), sh_attach_file(5, 0),
+        write(100, 3 * PG), fill(5 * PG, 10), store(9 * PG, 2, 7),
+        atomic_le(9 * PG + 8, 2, 9), sh_check(), sh_overflow(),
+        op("write", gpa_top(60), length(10), u32(1)), sh_overflow(),
+        sh_attach_file(100, 2), copy(9 * PG, 0, PG), map_(0, PG, PG),
+        unmap(0, 100), slice_write(6 * PG, 10), dirty_mark(7 * PG + 5, 1),
+        snap_get(0), remove_live(1), snap_wr(0, 8 * PG, 8), sh_check(),
+        sh_clear(100, 3), sh_check(), dirty_start(1), write(2 * PG, 1),
+        sh_attach_buf(1), write(3 * PG, 1), write(7 * PG, PG + 1),
+        sh_overflow(), sh_check(), sh_clear(0, 1, True), sh_check(),
+        view_new(), iotlb_update(0x50000, 2 * PG, 4 * PG, R | W),
+        va_rw(0x50000 + PG, 8, w=True), sh_check(), dirty_get(0, 16),
+        sh_detach(), write(0, 1), sh_check(), sh_detach(),
+        sh_attach_file(8190, 0), sh_attach_file(8190, 5),
+        sh_attach_file(0, 0, 1, u8(3)), sh_attach_file(0, 0, 2),
+        sh_attach_file(0, 0, 3), sh_attach_file(0, 0, 4),
+        sh_attach_file(0, 0, 5, u8(1)), sh_attach_file(0, 0, 6, u8(2)),
+        sh_attach_file(0, 0, 7, u8(0)), sh_attach_file(0, 0, 8, u8(5)),
+        sh_attach_buf(8, 7, u8(4)), sh_attach_file(16, 5, 9),
+        write(5 * PG, 3), op("shlog", u8(5)), sh_check(),
+    ]),
     "anon-span": b"".join([
         add_anon(0, 4 * PG), add_anon(4, 4 * PG), add_anon(8, 2 * PG, RO),
         add_anon(10, 3 * PG + 123), add_anon(20, PG), add_anon(21, 2 * PG),
