@@ -321,6 +321,11 @@ def sh_clear(off, n, in_buf=False):
 
 
 SEEDS = {
+    "copy-self": b"".join([
+        add_fd(0, 2 * PG, 0, 0, PRIVATE), add_fd(4, PG, 0, 0),
+        copy(10, 10, 5), write(4 * PG + 8, 16, 41), rexact(8, 16),
+        copy(PG + 3, PG + 3, 2), write(4 * PG, PG, 42), rexact(0, 2 * PG),
+    ]),
     "vua": b"".join([
         add_anon_vua(0, 4 * PG, 0x10000000), add_anon_vua(8, 2 * PG, 0x10004000),
         add_anon_vua(16, 2 * PG, 0x20000000, RO), add_fd(20, 2 * PG),
