@@ -1012,10 +1012,10 @@ static void add_region(uint32_t type)
 		else
 			alt = -EEXIST;
 	}
-	note("type %u flags 0x%x gpa 0x%llx size 0x%llx off 0x%llx mut %u "
-	     "-> %d", d->type, d->flags, (unsigned long long)d->gpa,
+	note("type %u flags 0x%x gpa 0x%llx size 0x%llx off 0x%llx vua 0x%llx "
+	     "mut %u -> %d", d->type, d->flags, (unsigned long long)d->gpa,
 	     (unsigned long long)d->size, (unsigned long long)d->fd_offset,
-	     mut & 15, want);
+	     (unsigned long long)d->vua, mut & 15, want);
 	rc = vmm_mem_add_region(S.mem, d, dsize);
 	if (!alt || rc != alt)
 		EQ(rc, want);
@@ -2662,8 +2662,9 @@ static void view_update(uint8_t m)
 	target = vua ? pick_vua() : pick_gpa();
 	if (vua)
 		flags |= VMM_MEM_IOTLB_TARGET_VUA;
-	if (m & 128)
+	if (m & 128)	/* which may be TARGET_VUA: a GPA taken for a VUA */
 		flags |= 1u << (in_u8() % 32);
+	vua = flags & VMM_MEM_IOTLB_TARGET_VUA;
 	if (v != S.view || !size || !(flags & 3) || (flags & ~7u))
 		want = -EINVAL;
 	else if (__builtin_add_overflow(iova, size, &x) ||
