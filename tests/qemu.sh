@@ -52,34 +52,9 @@ if [ "$(od -An -tx1 -j4 -N1 "$top_builddir/lib/.libs/libvmmem.so" 2>/dev/null |
 	exit 77
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmmem-qemu.XXXXXX") || exit 99
-qpid=
-cleanup() {
-	if [ -n "$qpid" ]; then
-		kill "$qpid" 2>/dev/null
-		i=0
-		while kill -0 "$qpid" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$qpid" 2>/dev/null
-		wait "$qpid" 2>/dev/null
-	fi
-	cd / && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-# relative names below: a unix socket path must stay short
-cd "$tmp" || exit 99
+. "${top_srcdir:-.}/tests/script-lib.sh"
+enter_tmp qemu
 
-failed=0
-fail() {
-	echo "FAIL: $*" >&2
-	failed=$((failed + 1))
-}
-ok() {
-	echo "ok: $*"
-}
 # same WHAT EXPECTED ACTUAL
 same() {
 	if [ "$2" = "$3" ]; then
@@ -141,6 +116,7 @@ $watchdog "$qemu" -machine pc -accel tcg -S -m 5G \
 	-device loader,file=blob,addr=$blob_gpa,force-raw=on \
 	</dev/null >qemu.log 2>&1 &
 qpid=$!
+pids=$qpid
 
 # Wait (at most 30 s) for QEMU's QMP socket, then for its first answer.
 i=0
@@ -233,7 +209,7 @@ if kill -0 "$qpid" 2>/dev/null; then
 	fail "QEMU did not quit within 10 s"
 else
 	wait "$qpid"
-	qpid=
+	pids=
 fi
 
 if [ "$failed" -ne 0 ]; then

@@ -45,36 +45,8 @@ for p in "$vub" "$vubg"; do
 	fi
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmmem-vub.XXXXXX") || exit 99
-pids=
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	cd / && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-# relative names below: a unix socket path must stay short
-cd "$tmp" || exit 99
-
-failed=0
-fail() {
-	echo "FAIL: $*" >&2
-	failed=$((failed + 1))
-}
-ok() {
-	echo "ok: $*"
-}
+. "$top_srcdir/tests/script-lib.sh"
+enter_tmp vub
 
 # The initramfs: busybox, the six virtio modules in load order, the
 # workload, and an /init that runs the command line's vub.run=WORD.
