@@ -98,19 +98,11 @@ static vmm_mem_t *mem_new(void)
 	return m;
 }
 
+/* A Xen region of the simulated guest DOM. */
 static int add_xen(vmm_mem_t *m, uint32_t type, uint32_t flags, uint64_t gpa,
 		   uint64_t size, int fd)
 {
-	struct vmm_mem_region_desc d;
-
-	memset(&d, 0, sizeof(d));
-	d.type = type;
-	d.flags = flags;
-	d.gpa = gpa;
-	d.size = size;
-	d.fd = fd;
-	d.domid = DOM;
-	return vmm_mem_add_region(m, &d, sizeof(d));
+	return tu_add_xen(m, type, gpa, size, DOM, fd, flags);
 }
 
 /* After teardown: every device mapping unmapped, every grant released, and

@@ -23,10 +23,11 @@ vmm_mem_t *tu_mem_anon(const struct vmm_mem_range *r, size_t n)
 	return m;
 }
 
-/* Add a region of @type; @hva and @fd/@off where the type takes them. */
+/* Add a region of @type; @hva, @fd/@off and @domid where the type takes
+ * them. */
 static int add_region(vmm_mem_t *m, uint32_t type, uint64_t gpa,
 		      uint64_t size, uint32_t flags, void *hva, int fd,
-		      uint64_t off)
+		      uint64_t off, uint32_t domid)
 {
 	struct vmm_mem_region_desc d;
 
@@ -38,25 +39,34 @@ static int add_region(vmm_mem_t *m, uint32_t type, uint64_t gpa,
 	d.hva = hva;
 	d.fd = fd;
 	d.fd_offset = off;
+	d.domid = domid;
 	return vmm_mem_add_region(m, &d, sizeof(d));
 }
 
 int tu_add_anon(vmm_mem_t *m, uint64_t gpa, uint64_t size, uint32_t flags)
 {
-	return add_region(m, VMM_MEM_REGION_ANON, gpa, size, flags, NULL, 0, 0);
+	return add_region(m, VMM_MEM_REGION_ANON, gpa, size, flags, NULL, 0, 0,
+			  0);
 }
 
 int tu_add_host(vmm_mem_t *m, uint64_t gpa, uint64_t size, void *hva,
 		uint32_t flags)
 {
-	return add_region(m, VMM_MEM_REGION_HOST, gpa, size, flags, hva, 0, 0);
+	return add_region(m, VMM_MEM_REGION_HOST, gpa, size, flags, hva, 0, 0,
+			  0);
 }
 
 int tu_add_fd(vmm_mem_t *m, uint64_t gpa, uint64_t size, int fd, uint64_t off,
 	      uint32_t flags)
 {
 	return add_region(m, VMM_MEM_REGION_FD, gpa, size, flags, NULL, fd,
-			  off);
+			  off, 0);
+}
+
+int tu_add_xen(vmm_mem_t *m, uint32_t type, uint64_t gpa, uint64_t size,
+	       uint32_t domid, int fd, uint32_t flags)
+{
+	return add_region(m, type, gpa, size, flags, NULL, fd, 0, domid);
 }
 
 int tu_memfd(size_t size)

@@ -19,6 +19,10 @@ int tu_add_host(vmm_mem_t *m, uint64_t gpa, uint64_t size, void *hva,
 /* Add one FD region; returns the library's result. */
 int tu_add_fd(vmm_mem_t *m, uint64_t gpa, uint64_t size, int fd,
 	      uint64_t off, uint32_t flags);
+/* A Xen region of @type (FOREIGN or GRANT) of domain @domid, through the
+ * caller's device descriptor @fd or, with -1, the library's own. */
+int tu_add_xen(vmm_mem_t *m, uint32_t type, uint64_t gpa, uint64_t size,
+	       uint32_t domid, int fd, uint32_t flags);
 /* A memfd of @size bytes (ftruncate), fails the test on error. */
 int tu_memfd(size_t size);
 /* An unlinked regular temporary file of @size bytes (sparse). */
