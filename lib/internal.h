@@ -425,7 +425,7 @@ static inline uint64_t vmm_span(const struct vmm_table *t, uint64_t gpa,
  * the fault (vmm_fault()) or -EOPNOTSUPP (a region with no host address
  * of its own, such as an on-demand Xen grant).  Inside a read section. */
 int vmm_hva_region(const struct vmm_table *t, uint64_t gpa,
-		   const struct vmm_region **r);
+		   struct vmm_region **r);
 
 /* Does any region of [gpa, gpa+len) refuse the access: read-only ones a
  * write (@writable), a view's write-only ones a read?  Range known to be

@@ -51,17 +51,14 @@ int vmm_fault(const struct vmm_table *t, uint64_t addr, uint64_t len,
 static uint64_t view_ids;
 
 /* An entry [iova, iova + size) translating to @to at @gpa (an IOVA region
- * whose host bytes are @to's), with one reference. */
+ * whose host bytes are @to's; @to has a host address, vmm_hva_region()),
+ * with one reference. */
 static struct vmm_region *entry_new(struct vmm_region *to, uint64_t iova,
 				    uint64_t gpa, uint64_t size,
 				    uint32_t flags, bool noread)
 {
 	struct vmm_region *e;
 
-	/* a region mapped on demand (a Xen grant region without advance
-	 * mapping) has no host bytes to translate to */
-	if (!to->hva)
-		return NULL;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -254,24 +251,18 @@ VMM_EXPORT int vmm_mem_iotlb_update(vmm_mem_t *view, uint64_t iova,
 	pt = vmm_table_get(view->view->parent);
 	while (off < size) {
 		uint64_t want = size - off, gpa = target + off, n;
-		struct vmm_region *r, *e;
-		ssize_t k;
+		struct vmm_region *r = NULL, *e;
 
 		if (flags & VMM_MEM_IOTLB_TARGET_VUA) {
 			rc = vmm_vua_lookup(pt, target + off, &gpa, &want);
 			if (rc)
 				break;
 		}
-		k = vmm_find(pt, gpa);
-		if (k < 0) {
-			rc = -EFAULT;
+		/* -EFAULT on a hole (the parent is a guest memory), or
+		 * -EOPNOTSUPP: no host bytes to translate to */
+		rc = vmm_hva_region(pt, gpa, &r);
+		if (rc)
 			break;
-		}
-		r = pt->slot[k].r;
-		if (!r->hva) {
-			rc = -EOPNOTSUPP;
-			break;
-		}
 		n = MIN(want, r->last - gpa + 1);
 		if (nadd == cap) {
 			size_t nc = cap ? 2 * cap : 4;

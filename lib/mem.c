@@ -704,7 +704,7 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 				 void **hva)
 {
 	const struct vmm_table *t;
-	const struct vmm_region *r = NULL;
+	struct vmm_region *r = NULL;
 	int rc;
 
 	if (!mem || !hva)
@@ -727,7 +727,7 @@ VMM_EXPORT int vmm_mem_get_slice(vmm_mem_t *mem, uint64_t gpa, uint64_t len,
 }
 
 int vmm_hva_region(const struct vmm_table *t, uint64_t gpa,
-		   const struct vmm_region **r)
+		   struct vmm_region **r)
 {
 	ssize_t i = vmm_find(t, gpa);
 

@@ -108,7 +108,7 @@ VMM_EXPORT int vmm_mem_vua_to_gpa(vmm_mem_t *mem, uint64_t vua, uint64_t *gpa,
 VMM_EXPORT int vmm_mem_gpa_to_hva(vmm_mem_t *mem, uint64_t gpa, uint64_t *len,
 				  void **hva)
 {
-	const struct vmm_region *r = NULL;
+	struct vmm_region *r = NULL;
 	int rc;
 
 	if (!mem || !len || !hva)
