@@ -15,20 +15,33 @@
 
 make_initrd
 for style in ADD_MEM_REG SET_MEM_TABLE; do
-	rm -f disk.img b.log b.serial
+	rm -f disk.img disk.orig b.log b.serial
 	head -c $((16 << 20)) /dev/urandom >disk.img
 	want=$(md5sum <disk.img | cut -d' ' -f1)
 	opts=-vv
 	[ $style = SET_MEM_TABLE ] && opts="-vv --no-mem-slots"
-	# shellcheck disable=SC2086
-	start_backend b disk.img $opts
-	t0=$(date +%s)
-	run_guest b b.sock boot
-	st=$?
-	t1=$(date +%s)
-	wait "$bpid"
-	bst=$?
-	echo "$style: guest ran $((t1 - t0)) s, QEMU status $st, back end status $bst"
+	# The guest's search for the two frames at the boundary can come up
+	# empty when its kernel holds one of them (vub-guest prints what holds
+	# each): then, and only then, the whole boot runs once more, and every
+	# check below is of that second run.
+	for attempt in 1 2; do
+		cp disk.img disk.orig && rm -f b.sock
+		# shellcheck disable=SC2086
+		start_backend b disk.img $opts
+		t0=$(date +%s)
+		run_guest b b.sock boot
+		st=$?
+		t1=$(date +%s)
+		wait "$bpid"
+		bst=$?
+		echo "$style: guest ran $((t1 - t0)) s, QEMU status $st, back end status $bst"
+		grep -a '^VUB span' b.serial | tr -d '\r' | sed 's/^/guest: /'
+		grep -aq '^VUB span: pages .* not obtained' b.serial || break
+		[ $attempt = 2 ] && break
+		echo "$style: the guest did not obtain the boundary frames; booting once more"
+		mv disk.orig disk.img
+	done
+	rm -f disk.orig
 	[ $st = 0 ] || fail "$style: QEMU exited with $st"
 	[ $bst = 0 ] || fail "$style: back end exited with $bst"
 	got=$(serial_value b disk-md5)

@@ -168,6 +168,17 @@ static uint64_t mem_available(void)
 	return (uint64_t)kb * 1024;
 }
 
+/* Write @val to the file @path; nothing when that fails. */
+static void poke(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(val, f);
+		fclose(f);
+	}
+}
+
 #define GRAB_CHUNK (4u << 20)
 #define GRAB_CHUNKS 64		/* at most 256 MiB, the guest's RAM */
 #define GRAB_RESERVE (24u << 20)	/* left available to the kernel */
@@ -183,13 +194,9 @@ static uint64_t mem_available(void)
 static int grab_pages(int pm, uint64_t want, uint8_t **chunk, size_t *n,
 		      uint8_t **a, uint8_t **b)
 {
-	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
 	size_t i;
 
-	if (f) {
-		fputs("3\n", f);
-		fclose(f);
-	}
+	poke("/proc/sys/vm/drop_caches", "3\n");
 	*a = *b = NULL;
 	for (*n = 0; *n < GRAB_CHUNKS && (!*a || !*b); (*n)++) {
 		uint8_t *c;
@@ -218,6 +225,37 @@ static void give_back(uint8_t **chunk, size_t n)
 		munmap(chunk[n], GRAB_CHUNK);
 }
 
+/* One line saying what holds frame @pfn: its /proc/kpageflags bits. */
+static void show_frame(uint64_t pfn)
+{
+	static const char *const name[] = {
+		"locked", "error", "referenced", "uptodate", "dirty", "lru",
+		"active", "slab", "writeback", "reclaim", "buddy", "mmap",
+		"anon", "swapcache", "swapbacked", "compound_head",
+		"compound_tail", "huge", "unevictable", "hwpoison", "nopage",
+		"ksm", "thp", "offline", "zero_page", "idle", "pgtable",
+	};
+	int fd = open("/proc/kpageflags", O_RDONLY);
+	uint64_t f = 0;
+	unsigned i;
+
+	if (fd < 0 || pread(fd, &f, 8, pfn * 8) != 8) {
+		printf("VUB span: frame %#llx: no kpageflags\n", (unsigned long long)pfn);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	printf("VUB span: frame %#llx flags %#llx:", (unsigned long long)pfn,
+	       (unsigned long long)f);
+	for (i = 0; i < sizeof(name) / sizeof(name[0]); i++)
+		if (f >> i & 1)
+			printf(" %s", name[i]);
+	if (f >> 32 & 1)
+		printf(" reserved");
+	printf("\n");
+}
+
 static int cmd_span(const char *dev, uint64_t split)
 {
 	uint64_t want = split / PAGE - 1;
@@ -229,16 +267,29 @@ static int cmd_span(const char *dev, uint64_t split)
 		printf("VUB span: no pagemap\n");
 		return 3;
 	}
-	for (try = 0; try < 5; try++) {
+	/*
+	 * A frame another process holds stays where it is however much
+	 * memory this one takes; compaction between the tries migrates
+	 * movable pages out of the low part of the zone into the free frames
+	 * near its top, which this search has just given back.
+	 */
+	for (try = 0; try < 8; try++) {
 		if (grab_pages(pm, want, chunk, &n, &a, &b) == 0)
 			break;
 		give_back(chunk, n);
+		printf("VUB span: try %d: %zu MiB taken, frames not among them\n",
+		       try + 1, n * (GRAB_CHUNK >> 20));
+		show_frame(want);
+		show_frame(want + 1);
+		poke("/proc/sys/vm/compact_memory", "1\n");
 	}
 	if (!a || !b) {
 		printf("VUB span: pages %#llx and %#llx not obtained\n",
 		       (unsigned long long)want, (unsigned long long)want + 1);
 		return 3;
 	}
+	printf("VUB span: frames found on try %d, %zu MiB taken\n", try + 1,
+	       n * (GRAB_CHUNK >> 20));
 	/* Put them next to each other in virtual memory. */
 	x = mmap(NULL, 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (x == MAP_FAILED ||

@@ -152,12 +152,15 @@ qemu_args() {
 		"-kernel $guest_dir/vmlinuz -initrd initrd.gz" \
 		"-nographic -nodefaults -no-reboot -qmp unix:$1.qmp,server=on,wait=off"
 }
-# movablecore: the top ram_mb + 32 MiB of guest memory, which holds the two
-# frames on either side of the region boundary (vub-guest span), serves
-# movable allocations only, so that no kernel page can hold those frames
-# for good; user pages there can be pushed out and the frames taken.
+# nokaslr: the kernel image is loaded at its fixed physical address (16
+# MiB), not at a random one; a random one covered the frames on either side
+# of the region boundary (vub-guest span) in about one boot of sixteen,
+# and the image's frames are never freed.  movablecore: the top ram_mb +
+# 32 MiB of guest memory, which holds those two frames, serves movable
+# allocations only, so that no kernel page can hold them for good; user
+# pages there can be pushed out and the frames taken.
 append_for() {
-	echo "console=ttyS0 panic=-1 quiet numa=off movablecore=$((ram_mb + 32))M" \
+	echo "console=ttyS0 panic=-1 quiet numa=off nokaslr movablecore=$((ram_mb + 32))M" \
 		"vub.split=$split vub.run=$1 $2"
 }
 
