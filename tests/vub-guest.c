@@ -11,9 +11,11 @@
  *                                 SPLIT and the first page at SPLIT: one
  *                                 physically contiguous segment, so one
  *                                 descriptor crossing two memory regions
- *   vub-guest loop DEV SECONDS    write, read back and check 64 KiB blocks
+ *   vub-guest loop DEV SECONDS SPLIT
+ *                                 write, read back and check 64 KiB blocks
  *                                 for SECONDS of guest time, then check
- *                                 every block once more
+ *                                 every block once more; the read buffer
+ *                                 lies on frames below GPA SPLIT
  *   vub-guest verify IMAGE        the host side: is what `write` and `span`
  *                                 wrote in the image?
  *
@@ -332,10 +334,62 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static int cmd_loop(const char *dev, double seconds)
+/*
+ * A buffer of @len bytes whose frames all lie below GPA @limit: free
+ * memory is taken 4 MiB at a time, and each page on such a frame is moved
+ * into the buffer, until it is full.  NULL when memory runs short first.
+ *
+ * The migration test needs this: QEMU sends guest RAM in GPA order, and a
+ * page the device writes after QEMU sent it differs on the destination
+ * when the back end does not log (--fault-skip-dirty-log).  The kernel
+ * hands user processes the highest frames first, so a buffer left where
+ * it lands sits at the very end of the first pass, and the device may not
+ * write it again before the source stops.  Below @limit, the rest of the
+ * first pass follows it.
+ */
+static uint8_t *buffer_below(int pm, uint64_t limit, size_t len)
+{
+	uint8_t *chunk[GRAB_CHUNKS], *x;
+	size_t n, i, got = 0;
+	int bad = 0;
+
+	x = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x == MAP_FAILED)
+		return NULL;
+	for (n = 0; n < GRAB_CHUNKS && got < len && !bad; n++) {
+		uint8_t *c;
+
+		if (mem_available() < GRAB_RESERVE + GRAB_CHUNK)
+			break;
+		c = aligned(GRAB_CHUNK);
+		chunk[n] = c;
+		for (i = 0; i < GRAB_CHUNK && got < len && !bad; i += PAGE) {
+			uint64_t p;
+
+			c[i] = 1;
+			p = pfn_of(pm, c + i);
+			if (!p || p >= limit / PAGE)
+				continue;
+			if (mremap(c + i, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   x + got) == MAP_FAILED || pfn_of(pm, x + got) != p)
+				bad = 1;
+			else
+				got += PAGE;
+		}
+	}
+	give_back(chunk, n);	/* the rest; the buffer's pages moved out */
+	if (got < len) {
+		munmap(x, len);
+		return NULL;
+	}
+	return x;
+}
+
+static int cmd_loop(const char *dev, double seconds, uint64_t split)
 {
 	int fd = open(dev, O_RDWR | O_DIRECT);
-	uint8_t *wbuf = aligned(LOOP_BLOCK), *rbuf = aligned(LOOP_BLOCK);
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	uint8_t *wbuf = aligned(LOOP_BLOCK), *rbuf = NULL;
 	uint32_t tags[LOOP_SLOTS] = { 0 }, i, s;
 	double end = now() + seconds;
 
@@ -343,6 +397,25 @@ static int cmd_loop(const char *dev, double seconds)
 		printf("VUB FAIL open %s: %s\n", dev, strerror(errno));
 		return 1;
 	}
+	if (pm >= 0)
+		rbuf = buffer_below(pm, split, LOOP_BLOCK);
+	if (rbuf) {
+		uint64_t lo = UINT64_MAX, hi = 0, p;
+
+		for (i = 0; i < LOOP_BLOCK; i += PAGE) {
+			p = pfn_of(pm, rbuf + i);
+			lo = p < lo ? p : lo;
+			hi = p > hi ? p : hi;
+		}
+		printf("VUB loop buffer on frames %#llx to %#llx\n",
+		       (unsigned long long)lo, (unsigned long long)hi);
+	} else {
+		printf("VUB loop buffer: no frames below %#llx, placed anywhere\n",
+		       (unsigned long long)split);
+		rbuf = aligned(LOOP_BLOCK);
+	}
+	if (pm >= 0)
+		close(pm);
 	printf("VUB loop start\n");
 	fflush(stdout);
 	for (i = 1; now() < end; i++) {
@@ -420,8 +493,9 @@ int main(int argc, char **argv)
 		return cmd_write(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "span"))
 		return cmd_span(argv[2], strtoull(argv[3], NULL, 0));
-	if (argc == 4 && !strcmp(argv[1], "loop"))
-		return cmd_loop(argv[2], strtod(argv[3], NULL));
+	if (argc == 5 && !strcmp(argv[1], "loop"))
+		return cmd_loop(argv[2], strtod(argv[3], NULL),
+				strtoull(argv[4], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "verify"))
 		return cmd_verify(argv[2]);
 	fprintf(stderr, "usage: vub-guest write|span|loop|verify ...\n");

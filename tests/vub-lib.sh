@@ -85,7 +85,7 @@ boot)
 	echo "VUB disk-md5-after $(md5sum </dev/vda | cut -d' ' -f1)"
 	;;
 loop)
-	vub-guest loop /dev/vda $secs
+	vub-guest loop /dev/vda $secs $split
 	;;
 bench)
 	t0=$(cut -d' ' -f1 /proc/uptime)

@@ -225,6 +225,7 @@ migrate_once() {
 	done
 	t1=$(date +%s)
 	echo "$tag: migration completed in $((t1 - t0)) s, $(grep -ac '^VUB loop [0-9]' "$tag-s.serial") progress lines before"
+	grep -a '^VUB loop buffer' "$tag-s.serial" | tr -d '\r' | sed "s/^VUB /$tag: guest: /"
 	grep -aq '^VUB loop ok' "$tag-s.serial" && fail "$tag: the loop ended before the migration did"
 	monitor "$tag-s" quit >/dev/null
 	wait "$spid"
