@@ -185,46 +185,64 @@ static void poke(const char *path, const char *val)
 #define GRAB_CHUNKS 64		/* at most 256 MiB, the guest's RAM */
 #define GRAB_RESERVE (24u << 20)	/* left available to the kernel */
 
-/*
- * Find the pages with frame numbers @want and @want + 1: drop the page
- * cache, then take free memory 4 MiB at a time, touching every page, until
- * both frames turn up or only GRAB_RESERVE is left available.  The kernel
- * hands out free frames in an order of its own, so the search goes on
- * until the frames are found rather than stopping at a fixed share of the
- * memory.  0 when found, with the chunks in @chunk[0 .. *n) to give back.
- */
-static int grab_pages(int pm, uint64_t want, uint8_t **chunk, size_t *n,
-		      uint8_t **a, uint8_t **b)
+static void give_back(uint8_t **chunk, size_t n)
 {
-	size_t i;
+	while (n--)
+		munmap(chunk[n], GRAB_CHUNK);
+}
 
-	poke("/proc/sys/vm/drop_caches", "3\n");
-	*a = *b = NULL;
-	for (*n = 0; *n < GRAB_CHUNKS && (!*a || !*b); (*n)++) {
+/*
+ * Put @n pages on frames in [@lo, @hi) at *@x, a new mapping: take free
+ * memory 4 MiB at a time, touching every page, and move each page on such
+ * a frame into *@x, until all @n are there or only GRAB_RESERVE is left
+ * available; the rest is given back.  When [@lo, @hi) is exactly @n
+ * frames, each goes to its own place, so that *@x holds them in frame
+ * order; otherwise they go one after the other.  The kernel hands out free
+ * frames in an order of its own, so the search goes on until the frames
+ * turn up rather than stopping at a fixed share of the memory.  @taken
+ * receives the bytes taken.  0 when all were placed; 1 when memory ran
+ * short first (nothing kept); -1 when a page could not be moved (errno).
+ */
+static int take_frames(int pm, size_t n, uint64_t lo, uint64_t hi,
+		       uint8_t **x, size_t *taken)
+{
+	uint8_t *chunk[GRAB_CHUNKS];
+	size_t k, i, got = 0;
+	int ret = 0;
+
+	*x = mmap(NULL, n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*x == MAP_FAILED)
+		return -1;
+	for (k = 0; k < GRAB_CHUNKS && got < n && !ret; k++) {
 		uint8_t *c;
 
 		if (mem_available() < GRAB_RESERVE + GRAB_CHUNK)
 			break;
 		c = aligned(GRAB_CHUNK);
-		chunk[*n] = c;
-		for (i = 0; i < GRAB_CHUNK; i += PAGE) {
+		chunk[k] = c;
+		for (i = 0; i < GRAB_CHUNK && got < n && !ret; i += PAGE) {
 			uint64_t p;
+			uint8_t *to;
 
 			c[i] = 1;
 			p = pfn_of(pm, c + i);
-			if (p == want)
-				*a = c + i;
-			else if (p == want + 1)
-				*b = c + i;
+			if (p < lo || p >= hi)
+				continue;
+			to = *x + (hi - lo == n ? p - lo : got) * PAGE;
+			if (mremap(c + i, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   to) == MAP_FAILED || pfn_of(pm, to) != p)
+				ret = -1;
+			else
+				got++;
 		}
 	}
-	return *a && *b ? 0 : -1;
-}
-
-static void give_back(uint8_t **chunk, size_t n)
-{
-	while (n--)
-		munmap(chunk[n], GRAB_CHUNK);
+	give_back(chunk, k);	/* the rest; the pages placed moved out */
+	*taken = k * GRAB_CHUNK;
+	if (!ret && got < n)
+		ret = 1;
+	if (ret)
+		munmap(*x, n * PAGE);
+	return ret;
 }
 
 /* One line saying what holds frame @pfn: its /proc/kpageflags bits. */
@@ -261,9 +279,9 @@ static void show_frame(uint64_t pfn)
 static int cmd_span(const char *dev, uint64_t split)
 {
 	uint64_t want = split / PAGE - 1;
-	uint8_t *chunk[GRAB_CHUNKS], *a = NULL, *b = NULL, *x;
-	int pm = open("/proc/self/pagemap", O_RDONLY), fd, try;
-	size_t n = 0;
+	uint8_t *x = NULL;
+	int pm = open("/proc/self/pagemap", O_RDONLY), fd, try, ret = 1;
+	size_t taken = 0;
 
 	if (pm < 0) {
 		printf("VUB span: no pagemap\n");
@@ -276,32 +294,27 @@ static int cmd_span(const char *dev, uint64_t split)
 	 * near its top, which this search has just given back.
 	 */
 	for (try = 0; try < 8; try++) {
-		if (grab_pages(pm, want, chunk, &n, &a, &b) == 0)
+		poke("/proc/sys/vm/drop_caches", "3\n");
+		ret = take_frames(pm, 2, want, want + 2, &x, &taken);
+		if (ret <= 0)
 			break;
-		give_back(chunk, n);
 		printf("VUB span: try %d: %zu MiB taken, frames not among them\n",
-		       try + 1, n * (GRAB_CHUNK >> 20));
+		       try + 1, taken >> 20);
 		show_frame(want);
 		show_frame(want + 1);
 		poke("/proc/sys/vm/compact_memory", "1\n");
 	}
-	if (!a || !b) {
+	if (ret < 0) {
+		printf("VUB FAIL span: cannot place the pages: %s\n", strerror(errno));
+		return 1;
+	}
+	if (ret) {
 		printf("VUB span: pages %#llx and %#llx not obtained\n",
 		       (unsigned long long)want, (unsigned long long)want + 1);
 		return 3;
 	}
 	printf("VUB span: frames found on try %d, %zu MiB taken\n", try + 1,
-	       n * (GRAB_CHUNK >> 20));
-	/* Put them next to each other in virtual memory. */
-	x = mmap(NULL, 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (x == MAP_FAILED ||
-	    mremap(a, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, x) == MAP_FAILED ||
-	    mremap(b, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, x + PAGE) == MAP_FAILED ||
-	    pfn_of(pm, x) != want || pfn_of(pm, x + PAGE) != want + 1) {
-		printf("VUB FAIL span: cannot place the pages: %s\n", strerror(errno));
-		return 1;
-	}
-	give_back(chunk, n);	/* the rest; the two pages moved out */
+	       taken >> 20);
 	fd = open(dev, O_RDWR | O_DIRECT);
 	if (fd < 0) {
 		printf("VUB FAIL open %s: %s\n", dev, strerror(errno));
@@ -335,56 +348,15 @@ static double now(void)
 }
 
 /*
- * A buffer of @len bytes whose frames all lie below GPA @limit: free
- * memory is taken 4 MiB at a time, and each page on such a frame is moved
- * into the buffer, until it is full.  NULL when memory runs short first.
- *
+ * The loop's read buffer lies on frames below GPA SPLIT (take_frames()).
  * The migration test needs this: QEMU sends guest RAM in GPA order, and a
  * page the device writes after QEMU sent it differs on the destination
  * when the back end does not log (--fault-skip-dirty-log).  The kernel
  * hands user processes the highest frames first, so a buffer left where
  * it lands sits at the very end of the first pass, and the device may not
- * write it again before the source stops.  Below @limit, the rest of the
+ * write it again before the source stops.  Below SPLIT, the rest of the
  * first pass follows it.
  */
-static uint8_t *buffer_below(int pm, uint64_t limit, size_t len)
-{
-	uint8_t *chunk[GRAB_CHUNKS], *x;
-	size_t n, i, got = 0;
-	int bad = 0;
-
-	x = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (x == MAP_FAILED)
-		return NULL;
-	for (n = 0; n < GRAB_CHUNKS && got < len && !bad; n++) {
-		uint8_t *c;
-
-		if (mem_available() < GRAB_RESERVE + GRAB_CHUNK)
-			break;
-		c = aligned(GRAB_CHUNK);
-		chunk[n] = c;
-		for (i = 0; i < GRAB_CHUNK && got < len && !bad; i += PAGE) {
-			uint64_t p;
-
-			c[i] = 1;
-			p = pfn_of(pm, c + i);
-			if (!p || p >= limit / PAGE)
-				continue;
-			if (mremap(c + i, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
-				   x + got) == MAP_FAILED || pfn_of(pm, x + got) != p)
-				bad = 1;
-			else
-				got += PAGE;
-		}
-	}
-	give_back(chunk, n);	/* the rest; the buffer's pages moved out */
-	if (got < len) {
-		munmap(x, len);
-		return NULL;
-	}
-	return x;
-}
-
 static int cmd_loop(const char *dev, double seconds, uint64_t split)
 {
 	int fd = open(dev, O_RDWR | O_DIRECT);
@@ -392,13 +364,15 @@ static int cmd_loop(const char *dev, double seconds, uint64_t split)
 	uint8_t *wbuf = aligned(LOOP_BLOCK), *rbuf = NULL;
 	uint32_t tags[LOOP_SLOTS] = { 0 }, i, s;
 	double end = now() + seconds;
+	size_t taken;
 
 	if (fd < 0) {
 		printf("VUB FAIL open %s: %s\n", dev, strerror(errno));
 		return 1;
 	}
-	if (pm >= 0)
-		rbuf = buffer_below(pm, split, LOOP_BLOCK);
+	if (pm >= 0 && take_frames(pm, LOOP_BLOCK / PAGE, 1, split / PAGE,
+				   &rbuf, &taken) != 0)
+		rbuf = NULL;
 	if (rbuf) {
 		uint64_t lo = UINT64_MAX, hi = 0, p;
 
