@@ -32,7 +32,7 @@
 # The destination then continues, the loop goes on and finally re-reads
 # every block it wrote.  That continuation needs RAM without QEMU's
 # losses, so only for it, and only when every difference was QEMU's own,
-# the migration is tried again, up to VUB_MIGRATE_TRIES times (default 6),
+# the migration is tried again, up to VUB_MIGRATE_TRIES times (default 8),
 # until one is byte-identical.
 #
 # The same migration with the source back end started with
@@ -259,7 +259,7 @@ migrate_once() {
 # byte the back end wrote fails the test at once.  An attempt whose differences are all
 # QEMU's own passes the comparison, but its destination is not continued:
 # the next attempt is.
-: "${VUB_MIGRATE_TRIES:=6}"
+: "${VUB_MIGRATE_TRIES:=8}"
 t0=$(date +%s)
 try=1
 identical=
